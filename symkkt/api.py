@@ -1,0 +1,74 @@
+"""The Python API: load files or build in code, decide, get certificates.
+
+Everything the CLI does is a few calls here.
+
+Examples
+--------
+>>> from symkkt.api import load_example
+>>> problem, theta = load_example("kink")
+>>> result = problem.decide(theta)
+>>> result.verdict, result.clarke[0]["terms"][0]["slopes"]
+('holds', {'1:1': 1/4})
+>>> cert = result.certificate()
+>>> from symkkt.kernel import check_certificate
+>>> check_certificate(cert).valid
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+from .kkt import KKTResult, MaxMarginProblem
+from .network import Network
+from .spec import (load_architecture, load_data, load_parameters, require_binary_labels)
+
+EXAMPLES_DIR = os.path.join(os.path.dirname(__file__), "examples")
+
+#: built-in examples: name -> (description, decide as direction?)
+EXAMPLES = {
+    "example1": ("THEORY.md §6: two-layer ReLU, algebraic KKT point (2^(1/4))", False),
+    "svm": ("one-layer linear net: the hard-margin SVM solution", False),
+    "deep_linear": ("deep linear net, balanced rank-one KKT direction", True),
+    "kink": ("two-layer ReLU KKT point needing relu'(0) = 1/4 at a kink", False),
+    "svm_refuted": ("feasible linear point that is not stationary (Farkas witness)", False),
+    "split_infeasible": ("example1 split with c = (1/2, 1/2): infeasible image", False),
+}
+
+__all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "decide_kkt", "load_example",
+           "EXAMPLES", "load_architecture", "load_data", "load_parameters"]
+
+
+def load_problem(arch_path, data_path, params_path=None, float_input=False):
+    """Read the three input files: ``(MaxMarginProblem, theta)`` (θ flat, exact).
+
+    Raises :class:`~symkkt.errors.SymkktInputError` subclasses on bad input.
+    """
+    arch = load_architecture(arch_path)
+    data = load_data(data_path, arch, float_input=float_input)
+    require_binary_labels(data)
+    problem = MaxMarginProblem(Network(arch), data)
+    theta = None
+    if params_path is not None:
+        params = load_parameters(params_path, arch, float_input=float_input)
+        theta = problem.network.flatten(params)
+    return problem, theta
+
+
+def decide_kkt(arch_path, data_path, params_path, direction=False, float_input=False):
+    """Decide whether the parameters in ``params_path`` are a KKT point (or direction)."""
+    problem, theta = load_problem(arch_path, data_path, params_path, float_input)
+    return problem.decide(theta, direction=direction)
+
+
+def example_paths(name):
+    """Paths ``(arch, data, params)`` of a built-in example."""
+    folder = os.path.join(EXAMPLES_DIR, name)
+    return tuple(os.path.join(folder, f"{f}.yaml") for f in ("arch", "data", "params"))
+
+
+def load_example(name):
+    """A built-in example as ``(MaxMarginProblem, theta)``."""
+    if name not in EXAMPLES:
+        raise KeyError(f"unknown example {name!r}; known: {', '.join(EXAMPLES)}")
+    return load_problem(*example_paths(name))

@@ -1,0 +1,46 @@
+"""``symkkt demo``: the KKT decisions on the built-in examples, certified and re-checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from .api import EXAMPLES, load_example
+from .certificate import write_json
+from .kernel import check_certificate
+
+#: the verdict each built-in example must get
+EXPECTED = {"example1": "holds", "svm": "holds", "deep_linear": "holds", "kink": "holds",
+            "svm_refuted": "refuted", "split_infeasible": "refuted"}
+
+
+def run_demo(out, as_json=False):
+    """Decide every built-in example, write certificates into ``out``, verify them, print a table."""
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    for name, (desc, direction) in EXAMPLES.items():
+        t0 = time.perf_counter()
+        problem, theta = load_example(name)
+        result = problem.decide(theta, direction=direction)
+        cert = result.certificate()
+        path = os.path.join(out, f"{name}.json")
+        write_json(cert, path)
+        valid = check_certificate(cert).valid
+        rows.append({"example": name, "claim": result.kind, "verdict": result.verdict,
+                     "expected": EXPECTED[name], "certificate": path, "kernel": "valid" if valid else "INVALID",
+                     "seconds": round(time.perf_counter() - t0, 3), "description": desc})
+    ok = all(r["verdict"] == r["expected"] and r["kernel"] == "valid" for r in rows)
+    if as_json:
+        print(json.dumps({"verdict": "holds" if ok else "refuted",
+                          "reason": "all built-in decisions as expected and certified" if ok else
+                          "a built-in decision or certificate is wrong",
+                          "folder": out, "examples": rows}, ensure_ascii=False))
+    else:
+        print(f"symkkt demo: certificates in {out}/ (exact tier)")
+        print(f"{'example':<17} {'claim':<14} {'verdict':<9} {'kernel':<7} {'time':>7}  what")
+        for r in rows:
+            print(f"{r['example']:<17} {r['claim']:<14} {r['verdict']:<9} {r['kernel']:<7} "
+                  f"{r['seconds']:>6.2f}s  {r['description']}")
+        print("all as expected" if ok else "UNEXPECTED RESULTS")
+    return 0 if ok else 1

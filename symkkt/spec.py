@@ -1,0 +1,684 @@
+"""Validated inputs: architectures, data and parameters, with exact numbers.
+
+The loaders read YAML, JSON (and CSV for data) without ever turning a number into a float:
+YAML scalars and JSON numbers are kept as text and read by
+:func:`symkkt.numbers.parse_number`. Every file is validated against the JSON Schema shipped
+in ``symkkt/schemas/`` and by structural checks that name the place of a mistake
+(``layers[1].dense.width``, ``points[3].y``, ``[0].weight[1][0]`` or ``line 5``).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import jsonschema
+import sympy
+import yaml
+
+from .errors import SchemaError, ShapeError, SymkktInputError, UsageError
+from .numbers import exact_sign, format_number, parse_number
+
+__all__ = ["Activation", "Layer", "Architecture", "Dataset", "Parameters", "ACTIVATIONS", "LAYERS",
+           "load_architecture", "load_data", "load_parameters", "architecture_from_json",
+           "data_from_json", "parameters_from_json", "require_binary_labels", "schema"]
+
+#: activation kind -> its parameters
+ACTIVATIONS = {"linear": (), "relu": (), "tanh": (), "leaky_relu": ("slope",), "poly_relu": ("power",),
+               "poly_leaky_relu": ("slope", "power"), "polynomial": ("coeffs",)}
+#: layer kind -> its keys
+LAYERS = {"dense": ("width", "activation", "bias"), "conv": ("channels", "kernel", "stride", "activation", "bias"),
+          "avgpool": ("kernel",), "flatten": ()}
+_SCHEMAS = Path(__file__).parent / "schemas"
+
+
+def _int_like(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function ``sigma`` applied unit-wise.
+
+    ``kind`` is one of :data:`ACTIVATIONS`; ``slope`` (leaky kinds, exact, >= 0), ``power``
+    (poly kinds, integer >= 1) and ``coeffs`` (polynomial, low to high degree) as needed.
+    Numbers given as text are parsed with :func:`~symkkt.numbers.parse_number`.
+
+    Examples
+    --------
+    >>> Activation("leaky_relu", slope="1/100").to_json()
+    {'leaky_relu': {'slope': '1/100'}}
+    """
+
+    kind: str
+    slope: sympy.Expr | None = None
+    power: int | None = None
+    coeffs: tuple = ()
+
+    def __post_init__(self):
+        if self.kind not in ACTIVATIONS:
+            raise SchemaError(f"unknown activation {self.kind!r}; allowed: {', '.join(ACTIVATIONS)}")
+        for name in ("slope", "power", "coeffs"):
+            given, needed = getattr(self, name) not in (None, ()), name in ACTIVATIONS[self.kind]
+            if given != needed:
+                raise SchemaError(f"{self.kind} {'needs' if needed else 'takes no'} {name}", place=f"{self.kind}.{name}")
+        if self.slope is not None:
+            slope = parse_number(self.slope, place=f"{self.kind}.slope")
+            if exact_sign(slope) < 0:
+                raise SchemaError(f"slope must be >= 0, got {format_number(slope)}", place=f"{self.kind}.slope")
+            object.__setattr__(self, "slope", slope)
+        if self.power is not None:
+            power = parse_number(self.power, place=f"{self.kind}.power")
+            if not (power.is_Integer and power >= 1):
+                raise SchemaError(f"power must be an integer >= 1, got {format_number(power)}", place=f"{self.kind}.power")
+            object.__setattr__(self, "power", int(power))
+        object.__setattr__(self, "coeffs", tuple(parse_number(c, place=f"{self.kind}.coeffs[{i}]")
+                                                 for i, c in enumerate(self.coeffs)))
+
+    def to_json(self):
+        """The input-file form: ``'relu'`` or ``{'leaky_relu': {'slope': '1/100'}}``."""
+        if not ACTIVATIONS[self.kind]:
+            return self.kind
+        body = {"slope": format_number(self.slope) if self.slope is not None else None, "power": self.power,
+                "coeffs": [format_number(c) for c in self.coeffs] or None}
+        return {self.kind: {k: v for k, v in body.items() if v is not None}}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: ``dense`` (``width``), ``conv`` (``channels``, ``kernel``, ``stride``),
+    ``avgpool`` (``kernel``; stride = kernel) or ``flatten``.
+
+    Kernel and stride are tuples (one entry per spatial axis); an int kernel or stride is
+    expanded by :class:`Architecture` to the input's number of spatial axes.
+
+    Examples
+    --------
+    >>> Layer("dense", width=2, activation="relu").to_json()
+    {'dense': {'width': 2, 'activation': 'relu'}}
+    """
+
+    kind: str
+    width: int | None = None
+    channels: int | None = None
+    kernel: tuple = ()
+    stride: tuple = ()
+    activation: Activation = Activation("linear")
+    bias: bool = False
+
+    def __post_init__(self):
+        if self.kind not in LAYERS:
+            raise SchemaError(f"unknown layer kind {self.kind!r}; allowed: {', '.join(LAYERS)}")
+        if isinstance(self.activation, str):
+            object.__setattr__(self, "activation", Activation(self.activation))
+        for name in ("kernel", "stride"):
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in ("width", "channels", "kernel", "stride", "activation", "bias"):
+            default = Layer.__dataclass_fields__[name].default
+            if name not in LAYERS[self.kind] and getattr(self, name) != default and \
+                    not (self.kind == "avgpool" and name == "stride" and self.stride == self.kernel):
+                raise SchemaError(f"{self.kind} layers take no {name}", place=f"{self.kind}.{name}")
+
+    def to_json(self):
+        """The input-file form, defaults omitted: ``{'dense': {'width': 2, 'activation': 'relu'}}``."""
+        body = {"width": self.width, "channels": self.channels}
+        if self.kind in ("conv", "avgpool"):
+            body["kernel"] = list(self.kernel) if isinstance(self.kernel, tuple) else self.kernel
+        if self.kind == "conv" and self.stride and set(self.stride) != {1}:
+            body["stride"] = list(self.stride)
+        if self.activation.kind != "linear":
+            body["activation"] = self.activation.to_json()
+        body["bias"] = self.bias or None
+        return {self.kind: {k: v for k, v in body.items() if v is not None}}
+
+
+def _ints(value, dims):
+    return (value,) * dims if _int_like(value) else tuple(value)
+
+
+def _apply(layer, shape, place, bad):
+    """Normalise ``layer`` for input ``shape``; return it and its output shape."""
+    def positive(value, at, what):
+        if not (_int_like(value) and value >= 1):
+            bad(f"{what} must be a positive integer, got {value}", at)
+
+    if layer.kind == "flatten":
+        return layer, (math.prod(shape),)
+    if layer.kind == "dense":
+        if layer.width is None:
+            bad("a dense layer needs a width", place)
+        positive(layer.width, f"{place}.width", "width")
+        if len(shape) > 1:
+            bad(f"dense layer needs a flatten layer after conv layers (its input has shape {list(shape)})", place)
+        return layer, (layer.width,)
+    if len(shape) not in (2, 3):
+        bad(f"{layer.kind} needs an input of shape [C, L] or [C, H, W], got {list(shape)}", place)
+    dims, sizes = len(shape) - 1, shape[1:]
+    kernel = _ints(layer.kernel, dims)
+    stride = kernel if layer.kind == "avgpool" else _ints(layer.stride or 1, dims)
+    for name, value in (("kernel", kernel), ("stride", stride)):
+        if len(value) != dims:
+            bad(f"{name} needs {dims} entries for input shape {list(shape)}, got {list(value)}", f"{place}.{name}")
+        for v in value:
+            positive(v, f"{place}.{name}", name)
+    if any(k > n for k, n in zip(kernel, sizes)):
+        bad(f"kernel {list(kernel)} is larger than the input {list(sizes)}", f"{place}.kernel")
+    if layer.kind == "avgpool":
+        return replace(layer, kernel=kernel, stride=stride), (shape[0],) + tuple(n // k for n, k in zip(sizes, kernel))
+    if layer.channels is None:
+        bad("a conv layer needs channels", place)
+    positive(layer.channels, f"{place}.channels", "channels")
+    out = tuple((n - k) // s + 1 for n, k, s in zip(sizes, kernel, stride))
+    return replace(layer, kernel=kernel, stride=stride), (layer.channels,) + out
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A feed-forward network with a scalar output, validated on construction.
+
+    Attributes
+    ----------
+    input : tuple
+        ``(d,)``, ``(C, L)`` or ``(C, H, W)``.
+    layers : tuple of Layer
+        Normalised (kernels and strides as full tuples).
+    shapes : tuple of tuple
+        Output shape after each layer.
+    weight_layers : tuple of int
+        Indices into ``layers`` of the dense and conv layers; weight layer ``j`` (1-based,
+        as in ``--split``) is ``layers[weight_layers[j - 1]]``.
+
+    Examples
+    --------
+    >>> a = Architecture((2,), (Layer("dense", width=3, activation="relu"), Layer("dense", width=1)))
+    >>> a.shapes, a.weight_layers
+    (((3,), (1,)), (0, 1))
+    >>> a.param_shapes()
+    [{'weight': (3, 2), 'bias': None}, {'weight': (1, 3), 'bias': None}]
+    """
+
+    input: tuple
+    layers: tuple
+    source: str = field(default="<python>", compare=False)
+    shapes: tuple = field(init=False, compare=False, repr=False)
+    weight_layers: tuple = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        def bad(message, place):
+            raise SchemaError(message, self.source, place)
+
+        inp = tuple(self.input)
+        if not 1 <= len(inp) <= 3:
+            bad(f"input must be [d], [C, L] or [C, H, W], got {list(inp)}", "input")
+        for j, d in enumerate(inp):
+            if not (_int_like(d) and d >= 1):
+                bad(f"input sizes must be positive integers, got {d}", f"input[{j}]")
+        if not self.layers:
+            bad("at least one layer is needed", "layers")
+        shape, shapes, layers = inp, [], []
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                bad(f"expected a Layer, got {type(layer).__name__}", f"layers[{i}]")
+            layer, shape = _apply(layer, shape, f"layers[{i}].{layer.kind}", bad)
+            layers.append(layer)
+            shapes.append(shape)
+        last = layers[-1]
+        if not (last.kind == "dense" and last.width == 1 and last.activation.kind == "linear"):
+            bad("the last layer must be dense with width 1 and linear activation (scalar output)",
+                f"layers[{len(layers) - 1}]")
+        object.__setattr__(self, "input", inp)
+        object.__setattr__(self, "layers", tuple(layers))
+        object.__setattr__(self, "shapes", tuple(shapes))
+        object.__setattr__(self, "weight_layers", tuple(i for i, l in enumerate(layers) if l.kind in ("dense", "conv")))
+
+    def param_shapes(self):
+        """Per weight layer: ``{'weight': shape, 'bias': (n,) or None}``.
+
+        Dense weights are ``(width, inputs)``; conv weights ``(channels, C, k...)``.
+        """
+        out = []
+        for i in self.weight_layers:
+            layer, prev = self.layers[i], (self.shapes[i - 1] if i else self.input)
+            n = layer.width if layer.kind == "dense" else layer.channels
+            weight = (n, math.prod(prev)) if layer.kind == "dense" else (n, prev[0]) + layer.kernel
+            out.append({"weight": weight, "bias": (n,) if layer.bias else None})
+        return out
+
+    def to_json(self):
+        """The input-file form ``{'input': [...], 'layers': [...]}``."""
+        return {"input": list(self.input), "layers": [layer.to_json() for layer in self.layers]}
+
+
+def _nest(flat, shape):
+    if len(shape) <= 1:
+        return list(flat)
+    step = math.prod(shape[1:])
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _strings(nested):
+    return [_strings(v) for v in nested] if isinstance(nested, (tuple, list)) else format_number(nested)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Data points ``X`` (each flattened in C order) and targets ``y``, exact.
+
+    ``input_shape`` (an addition to the input-file fields) is the shape each point is
+    nested back to by :meth:`to_json`.
+
+    Examples
+    --------
+    >>> d = Dataset([[1, "1/2"], [0, "-sqrt(2)"]], [1, -1])
+    >>> d.X[1]
+    (0, -sqrt(2))
+    >>> d.to_json()
+    {'points': [{'x': ['1', '1/2'], 'y': '1'}, {'x': ['0', '-sqrt(2)'], 'y': '-1'}]}
+    """
+
+    X: tuple
+    y: tuple
+    source: str = field(default="<python>", compare=False)
+    input_shape: tuple = ()
+
+    def __post_init__(self):
+        X = tuple(tuple(parse_number(v, self.source, f"points[{k}].x[{j}]") for j, v in enumerate(row))
+                  for k, row in enumerate(self.X))
+        y = tuple(parse_number(v, self.source, f"points[{k}].y") for k, v in enumerate(self.y))
+        if len(X) != len(y):
+            raise ShapeError(f"{len(X)} points but {len(y)} targets", self.source, "points")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "input_shape", tuple(self.input_shape) or ((len(X[0]),) if X else ()))
+
+    def to_json(self):
+        """The input-file form ``{'points': [{'x': [...], 'y': '1'}, ...]}`` with exact strings."""
+        return {"points": [{"x": _nest(_strings(x), self.input_shape), "y": format_number(y)}
+                           for x, y in zip(self.X, self.y)]}
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Exact parameters: per weight layer ``{'weight': nested tuples, 'bias': tuple or None}``."""
+
+    layers: tuple
+    source: str = field(default="<python>", compare=False)
+
+    def to_json(self):
+        """The input-file form ``[{'weight': [[...]]}, {'weight': ..., 'bias': [...]}]``."""
+        return [{"weight": _strings(l["weight"]), **({"bias": _strings(l["bias"])} if l.get("bias") is not None else {})}
+                for l in self.layers]
+
+
+def require_binary_labels(dataset):
+    """Check that every label is exactly +1 or -1 and return ``dataset``.
+
+    Raises
+    ------
+    ShapeError
+        ``points[k].y: label must be +1 or -1``.
+    """
+    for k, v in enumerate(dataset.y):
+        if not (v.is_Integer and abs(v) == 1):
+            raise ShapeError(f"label must be +1 or -1, got {format_number(v)}", dataset.source, f"points[{k}].y")
+    return dataset
+
+
+# ---------------------------------------------------------------------------- reading files
+
+class _FloatText(str):
+    """A JSON float literal kept as its text (exact decimal unless --float-input)."""
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """SafeLoader that keeps numbers as their text (``0.1`` stays exact) and refuses duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            except TypeError:
+                pass
+        return super().construct_mapping(node, deep)
+
+
+for _tag in ("int", "float"):
+    _ExactLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: loader.construct_scalar(node))
+
+
+def _read(path, kinds):
+    """Read a YAML/JSON file into Python objects (numbers as text), or return CSV text."""
+    file, p = str(path), Path(path)
+    if not p.exists():
+        raise UsageError("file not found", file)
+    ext = p.suffix.lower()
+    if ext not in kinds:
+        raise UsageError(f"unknown file type {ext or '(none)'!r}; expected {', '.join(kinds)}", file)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SchemaError("not UTF-8 text", file) from None
+    except OSError as e:
+        raise UsageError(f"cannot read the file: {e.strerror}", file) from None
+    if ext == ".csv":
+        return text
+    if ext == ".json":
+        try:
+            obj = json.loads(text, parse_float=_FloatText, parse_int=str, parse_constant=_FloatText)
+        except json.JSONDecodeError as e:
+            raise SchemaError(f"not valid JSON: {e.msg}", file, f"line {e.lineno}") from None
+    else:
+        try:
+            obj = yaml.load(text, Loader=_ExactLoader)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            raise SchemaError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file,
+                              f"line {mark.line + 1}" if mark else None) from None
+    if obj is None:
+        raise SchemaError("the file is empty", file)
+    return obj
+
+
+@functools.lru_cache(maxsize=None)
+def schema(name):
+    """The JSON Schema ``name`` (``'architecture'``, ``'data'``, ``'parameters'``) shipped with symkkt."""
+    return json.loads((_SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name):
+    return jsonschema.Draft202012Validator(schema(name))
+
+
+def _where(path):
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+class _Ctx:
+    """Reading context: the file, the float policy and helpers that raise located errors."""
+
+    def __init__(self, file, float_input=False):
+        self.file, self.float_input = file, float_input
+
+    def fail(self, message, place, cls=SchemaError):
+        raise cls(message, self.file, place)
+
+    def num(self, value, place):
+        if isinstance(value, _FloatText) and self.float_input:
+            value = float(value)
+        return parse_number(value, self.file, place, self.float_input)
+
+    def int(self, value, place):
+        v = self.num(value, place)
+        if not v.is_Integer:
+            self.fail(f"must be an integer, got {format_number(v)}", place)
+        return int(v)
+
+    def mapping(self, obj, place, allowed, required=()):
+        if not isinstance(obj, dict):
+            self.fail(f"expected a mapping with keys {', '.join(allowed) or '(none)'}, got {type(obj).__name__}", place)
+        for key in obj:
+            if key not in allowed:
+                self.fail(f"unknown key {key!r}; allowed: {', '.join(allowed) or '(none)'}", f"{place}.{key}".lstrip("."))
+        for key in required:
+            if key not in obj:
+                self.fail(f"missing key {key!r}", place)
+        return obj
+
+    def list(self, obj, place, what="a list"):
+        if not isinstance(obj, list) or not obj:
+            self.fail(f"expected {what}, got {'an empty list' if obj == [] else type(obj).__name__}", place)
+        return obj
+
+    def checked(self, obj, name, build):
+        """Validate ``obj`` against schema ``name`` and build; prefer the builder's clearer errors."""
+        error = jsonschema.exceptions.best_match(_validator(name).iter_errors(obj))
+        result = build()
+        if error is not None:
+            message = " ".join(error.message.split())
+            self.fail(f"does not match the {name} schema: {message[:200]}", _where(error.absolute_path))
+        return result
+
+
+def _kind_body(spec, place, ctx, what, allowed):
+    if isinstance(spec, str):
+        kind, body = spec, None
+    elif isinstance(spec, dict) and len(spec) == 1:
+        (kind, body), = spec.items()
+    else:
+        ctx.fail(f"{what} is written as a name or {{name: {{...}}}}; allowed names: {', '.join(allowed)}", place)
+    if kind not in allowed:
+        ctx.fail(f"unknown {what.split()[-1]} {kind!r}; allowed: {', '.join(allowed)}", place)
+    return kind, ({} if body is None else body)
+
+
+def _activation(spec, place, ctx):
+    kind, body = _kind_body(spec, place, ctx, "an activation", ACTIVATIONS)
+    here = f"{place}.{kind}"
+    ctx.mapping(body, here, ACTIVATIONS[kind], ACTIVATIONS[kind])
+    kw = {key: ctx.num(value, f"{here}.{key}") for key, value in body.items() if key == "slope"}
+    if "power" in body:
+        kw["power"] = ctx.int(body["power"], f"{here}.power")
+    if "coeffs" in body:
+        coeffs = ctx.list(body["coeffs"], f"{here}.coeffs", "a non-empty list of coefficients")
+        kw["coeffs"] = tuple(ctx.num(c, f"{here}.coeffs[{j}]") for j, c in enumerate(coeffs))
+    try:
+        return Activation(kind, **kw)
+    except SymkktInputError as e:
+        raise e.located(ctx.file, place) from None
+
+
+def _layer(spec, place, ctx):
+    kind, body = _kind_body(spec, place, ctx, "a layer kind", LAYERS)
+    here = f"{place}.{kind}"
+    ctx.mapping(body, here, LAYERS[kind])
+    kw = {}
+    for key, value in body.items():
+        at = f"{here}.{key}"
+        if key in ("width", "channels"):
+            kw[key] = ctx.int(value, at)
+        elif key in ("kernel", "stride"):
+            kw[key] = tuple(ctx.int(v, f"{at}[{j}]") for j, v in enumerate(value)) \
+                if isinstance(value, list) else ctx.int(value, at)
+        elif key == "activation":
+            kw[key] = _activation(value, at, ctx)
+        elif not isinstance(value, bool):
+            ctx.fail("bias must be true or false", at)
+        else:
+            kw[key] = value
+    try:
+        return Layer(kind, **kw)
+    except SymkktInputError as e:
+        raise e.located(ctx.file, place) from None
+
+
+def architecture_from_json(obj, source="<python>"):
+    """Build an :class:`Architecture` from its input-file form (a dict as read from YAML/JSON).
+
+    Examples
+    --------
+    >>> arch = architecture_from_json({"input": [1, 6], "layers": [
+    ...     {"conv": {"channels": 2, "kernel": 3, "activation": "relu"}},
+    ...     {"avgpool": {"kernel": 2}}, "flatten", {"dense": {"width": 1}}]})
+    >>> arch.shapes
+    ((2, 4), (2, 2), (4,), (1,))
+    >>> arch.param_shapes()[0]
+    {'weight': (2, 1, 3), 'bias': None}
+    >>> architecture_from_json({"input": [2], "layers": [{"dense": {"width": 0}}]}, "arch.yaml")
+    Traceback (most recent call last):
+    ...
+    symkkt.errors.SchemaError: arch.yaml: layers[0].dense.width: width must be a positive integer, got 0
+    """
+    ctx = _Ctx(source)
+
+    def build():
+        ctx.mapping(obj, "", ("input", "layers"), ("input", "layers"))
+        dims = tuple(ctx.int(v, f"input[{j}]") for j, v in enumerate(ctx.list(obj["input"], "input")))
+        layers = ctx.list(obj["layers"], "layers", "a list of layers")
+        return Architecture(dims, tuple(_layer(s, f"layers[{i}]", ctx) for i, s in enumerate(layers)), source)
+    return ctx.checked(obj, "architecture", build)
+
+
+def _tensor(value, place, ctx):
+    """Flatten a nested list of numbers; return ``(flat list, shape)``."""
+    if not isinstance(value, list):
+        return [ctx.num(value, place)], ()
+    if not value:
+        ctx.fail("empty list", place, ShapeError)
+    parts = [_tensor(v, f"{place}[{j}]", ctx) for j, v in enumerate(value)]
+    for j, (_, s) in enumerate(parts):
+        if s != parts[0][1]:
+            ctx.fail(f"ragged list: this entry has shape {list(s)}, entry 0 has {list(parts[0][1])}", f"{place}[{j}]", ShapeError)
+    return [v for flat, _ in parts for v in flat], (len(value),) + parts[0][1]
+
+
+def _fit(s, shape, arch, place, ctx):
+    """Check a point's shape ``s`` against the architecture or the first point; return the input shape."""
+    if arch is not None:
+        n = math.prod(arch.input)
+        if s not in (arch.input, (n,)):
+            ctx.fail(f"x has {math.prod(s)} entries (shape {list(s)}); the architecture's input {list(arch.input)} "
+                     f"needs {n}", place, ShapeError)
+        return arch.input
+    if shape is not None and s != shape:
+        ctx.fail(f"x has shape {list(s)} but points[0].x has shape {list(shape)}", place, ShapeError)
+    return s
+
+
+def data_from_json(obj, source="<python>", arch=None, float_input=False):
+    """Build a :class:`Dataset` from ``{'points': [{'x': [...], 'y': ...}, ...]}``.
+
+    ``x`` may be flat or nested to the input shape; with ``arch`` its size is checked.
+
+    Examples
+    --------
+    >>> d = data_from_json({"points": [{"x": ["0.1", 2], "y": 1}]})
+    >>> d.X, d.y
+    (((1/10, 2),), (1,))
+    """
+    ctx = _Ctx(source, float_input)
+
+    def build():
+        ctx.mapping(obj, "", ("points",), ("points",))
+        X, y, shape = [], [], None
+        for k, p in enumerate(ctx.list(obj["points"], "points", "a non-empty list of points")):
+            here = f"points[{k}]"
+            ctx.mapping(p, here, ("x", "y"), ("x", "y"))
+            flat, s = _tensor(ctx.list(p["x"], f"{here}.x", "a list of numbers"), f"{here}.x", ctx)
+            shape = _fit(s, shape, arch, f"{here}.x", ctx)
+            X.append(tuple(flat))
+            y.append(ctx.num(p["y"], f"{here}.y"))
+        return Dataset(tuple(X), tuple(y), source, shape)
+    return ctx.checked(obj, "data", build)
+
+
+def _csv_data(text, arch, ctx):
+    reader, header, X, y = csv.reader(io.StringIO(text)), None, [], []
+    try:
+        for row in reader:
+            cells, line = [c.strip() for c in row], f"line {reader.line_num}"
+            if not any(cells):
+                continue
+            if header is None:
+                header = cells
+                if len(cells) < 2 or cells != [f"x{j}" for j in range(1, len(cells))] + ["y"]:
+                    ctx.fail(f"the CSV header must be x1,...,xd,y; got {','.join(cells)}", line)
+                if arch is not None and len(cells) - 1 != math.prod(arch.input):
+                    ctx.fail(f"the data have {len(cells) - 1} input columns; the architecture's input "
+                             f"{list(arch.input)} needs {math.prod(arch.input)}", line, ShapeError)
+                continue
+            if len(cells) != len(header):
+                ctx.fail(f"expected {len(header)} values, got {len(cells)}", line)
+            X.append(tuple(ctx.num(c, f"{line}, column {h}") for c, h in zip(cells[:-1], header)))
+            y.append(ctx.num(cells[-1], f"{line}, column y"))
+    except csv.Error as e:
+        ctx.fail(f"not valid CSV: {e}", f"line {reader.line_num}")
+    if not X:
+        ctx.fail("no data rows (expected a header x1,...,xd,y and one row per point)", None)
+    return Dataset(tuple(X), tuple(y), ctx.file, arch.input if arch is not None else (len(header) - 1,))
+
+
+def _exact(value, shape, place, ctx, what):
+    """Read a nested list of numbers of exactly ``shape``."""
+    if not shape:
+        if isinstance(value, (list, dict)):
+            ctx.fail(f"expected a number, got a {type(value).__name__} ({what})", place, ShapeError)
+        return ctx.num(value, place)
+    if not isinstance(value, list) or len(value) != shape[0]:
+        got = f"{len(value)} entries" if isinstance(value, list) else f"a {type(value).__name__}"
+        ctx.fail(f"expected a list of {shape[0]} entries, got {got} ({what})", place, ShapeError)
+    return tuple(_exact(v, shape[1:], f"{place}[{i}]", ctx, what) for i, v in enumerate(value))
+
+
+def parameters_from_json(obj, arch, source="<python>", float_input=False):
+    """Build :class:`Parameters` for ``arch`` from ``[{'weight': ..., 'bias': ...}, ...]``.
+
+    Examples
+    --------
+    >>> arch = architecture_from_json({"input": [2], "layers": [{"dense": {"width": 1}}]})
+    >>> parameters_from_json([{"weight": [["sqrt(2)/2", "-0.5"]]}], arch).layers
+    ({'weight': ((sqrt(2)/2, -1/2),), 'bias': None},)
+    >>> parameters_from_json([], arch, "p.yaml")
+    Traceback (most recent call last):
+    ...
+    symkkt.errors.ShapeError: p.yaml: [0]: missing entry for weight layer 1: the architecture has 1 weight layers, the file has 0
+    """
+    ctx = _Ctx(source, float_input)
+
+    def build():
+        if not isinstance(obj, list):
+            ctx.fail("expected a list with one {weight: ..., bias: ...} entry per weight layer", None)
+        specs = arch.param_shapes()
+        if len(obj) < len(specs):
+            ctx.fail(f"missing entry for weight layer {len(obj) + 1}: the architecture has {len(specs)} "
+                     f"weight layers, the file has {len(obj)}", f"[{len(obj)}]", ShapeError)
+        if len(obj) > len(specs):
+            ctx.fail(f"extra entry: the architecture has {len(specs)} weight layers, the file has {len(obj)}",
+                     f"[{len(specs)}]", ShapeError)
+        layers = []
+        for j, (entry, spec) in enumerate(zip(obj, specs)):
+            here = f"[{j}]"
+            ctx.mapping(entry, here, ("weight", "bias"), ("weight",))
+            what = f"weight layer {j + 1} has weight shape {list(spec['weight'])}"
+            weight = _exact(entry["weight"], spec["weight"], f"{here}.weight", ctx, what)
+            bias = entry.get("bias")
+            if spec["bias"] is None and bias is not None:
+                ctx.fail(f"weight layer {j + 1} has no bias (add bias: true to its layer)", f"{here}.bias", ShapeError)
+            if spec["bias"] is not None and bias is None:
+                ctx.fail(f"missing bias: weight layer {j + 1} has bias: true", here, ShapeError)
+            if bias is not None:
+                bias = _exact(bias, spec["bias"], f"{here}.bias", ctx, f"weight layer {j + 1} has {spec['bias'][0]} biases")
+            layers.append({"weight": weight, "bias": bias})
+        return Parameters(tuple(layers), source)
+    return ctx.checked(obj, "parameters", build)
+
+
+def load_architecture(path):
+    """Read an architecture file (``.yaml``, ``.yml`` or ``.json``); see :func:`architecture_from_json`."""
+    return architecture_from_json(_read(path, (".yaml", ".yml", ".json")), str(path))
+
+
+def load_data(path, arch=None, float_input=False):
+    """Read a data file (YAML/JSON ``points:`` or CSV with header ``x1,...,xd,y``) into a :class:`Dataset`.
+
+    With ``arch``, each point's size must match the architecture's input (else ShapeError).
+    ``float_input`` takes JSON floats as exact binary values (default: exact decimals).
+    """
+    obj = _read(path, (".yaml", ".yml", ".json", ".csv"))
+    if isinstance(obj, str) and Path(path).suffix.lower() == ".csv":
+        return _csv_data(obj, arch, _Ctx(str(path), float_input))
+    return data_from_json(obj, str(path), arch, float_input)
+
+
+def load_parameters(path, arch, float_input=False):
+    """Read a parameters file (a list of ``{weight: ..., bias: ...}``) for ``arch``; see :func:`parameters_from_json`."""
+    return parameters_from_json(_read(path, (".yaml", ".yml", ".json")), arch, str(path), float_input)

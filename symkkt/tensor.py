@@ -1,0 +1,232 @@
+"""Number domains and the few array operations the network code needs, over every domain.
+
+One forward pass and one backward pass serve all tiers; a *domain* only says how numbers are
+stored and how signs are decided:
+
+========================  ======================================  ============================
+domain                    arrays                                  signs
+========================  ======================================  ============================
+:class:`ExactDomain`      :class:`~symkkt.field.ExactArray`       exact (Q or Q(α))
+:class:`FloatDomain`      numpy float64                           float (not rigorous)
+:class:`MPDomain`         numpy object arrays of ``mpmath.mpf``   high precision (not rigorous)
+========================  ======================================  ============================
+
+Examples
+--------
+>>> import sympy
+>>> dom = FloatDomain()
+>>> dom.array([[1, sympy.Rational(1, 2)]]).tolist()
+[[1.0, 0.5]]
+>>> ExactDomain.for_numbers([sympy.sqrt(2)]).tier
+'exact'
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import mpmath
+import numpy as np
+import sympy
+from flint import fmpq
+
+from .field import ExactArray, NumberField
+
+
+def _is_exact(a):
+    return isinstance(a, ExactArray)
+
+
+def _map(a, f):
+    return a._map(f) if _is_exact(a) else f(a)
+
+
+def power(a, p):
+    """Elementwise a**p for an integer p ≥ 1."""
+    out = a
+    for _ in range(p - 1):
+        out = out * a
+    return out
+
+
+def einsum(spec, a, b):
+    """Two-operand einsum over any domain."""
+    if _is_exact(a):
+        return a.einsum(spec, b)
+    if _is_exact(b):  # pragma: no cover - a is always the exact one in the network code
+        raise TypeError("mixed domains")
+    return np.einsum(spec, a, b)
+
+
+def repeat(a, k, axis):
+    return _map(a, lambda x: np.repeat(x, k, axis=axis))
+
+
+def concat(arrays, axis=0):
+    if _is_exact(arrays[0]):
+        n = arrays[0].field.degree
+        return ExactArray(arrays[0].field,
+                          [np.concatenate([a.c[i] for a in arrays], axis=axis) for i in range(n)])
+    return np.concatenate(arrays, axis=axis)
+
+
+def where(mask, a, b):
+    if _is_exact(b):
+        return ExactArray(b.field, [np.where(mask, x, y) for x, y in zip(a.c, b.c)])
+    return np.where(mask, a, b)
+
+
+def scatter_add(dom, shape, index, values):
+    """``out = zeros(shape); out[index] += values`` with repeated indices accumulated."""
+    out = dom.zeros(shape)
+    if _is_exact(out):
+        for o, v in zip(out.c, values.c):
+            np.add.at(o, index, v)
+        return out
+    np.add.at(out, index, values)
+    return out
+
+
+class ExactDomain:
+    """Exact arithmetic in a real number field Q(α) (Q when α = 1)."""
+
+    tier = "exact"
+
+    def __init__(self, field):
+        self.field = field
+
+    @classmethod
+    def for_numbers(cls, numbers):
+        """The exact domain over the smallest convenient field containing ``numbers``."""
+        return cls(NumberField.of(list(numbers)))
+
+    def array(self, nested):
+        return ExactArray.from_sympy(self.field, nested)
+
+    def zeros(self, shape):
+        return ExactArray.zeros(self.field, shape)
+
+    def full(self, shape, value):
+        coords = self.field.coords(sympy.sympify(value))
+        out = []
+        for c in coords:
+            a = np.empty(shape, dtype=object)
+            a.fill(c)
+            out.append(a)
+        return ExactArray(self.field, out)
+
+    def scalar(self, value):
+        return self.full((), value)
+
+    def choose(self, S, values):
+        """Array with ``values[s]`` where the sign array ``S`` equals s."""
+        out = self.zeros(S.shape)
+        for s, v in values.items():
+            mask = S == s
+            if mask.any():
+                for arr, c in zip(out.c, self.field.coords(sympy.sympify(v))):
+                    arr[mask] = c
+        return out
+
+    def sign(self, a):
+        return a.sign()
+
+    def context(self):
+        return contextlib.nullcontext()
+
+    def tanh(self, a):
+        raise ArithmeticError("tanh values are transcendental: no exact evaluation")
+
+    def __repr__(self):
+        return f"ExactDomain({self.field!r})"
+
+
+class FloatDomain:
+    """float64 arithmetic (for search and for comparison with float experiments)."""
+
+    tier = "float"
+
+    def array(self, nested):
+        arr = np.array(nested, dtype=object)
+        return np.array([float(sympy.N(v, 20)) for v in arr.ravel()], dtype=float).reshape(arr.shape)
+
+    def zeros(self, shape):
+        return np.zeros(shape)
+
+    def full(self, shape, value):
+        return np.full(shape, float(sympy.N(value, 20)))
+
+    def scalar(self, value):
+        return np.array(float(sympy.N(value, 20)))
+
+    def choose(self, S, values):
+        out = np.zeros(S.shape)
+        for s, v in values.items():
+            out[S == s] = float(sympy.N(v, 20))
+        return out
+
+    def sign(self, a):
+        return np.sign(a).astype(np.int8)
+
+    def context(self):
+        return contextlib.nullcontext()
+
+    def tanh(self, a):
+        return np.tanh(a)
+
+    def __repr__(self):
+        return "FloatDomain()"
+
+
+class MPDomain:
+    """mpmath arithmetic with ``dps`` decimal digits (high precision, not rigorous)."""
+
+    tier = "high precision"
+
+    def __init__(self, dps=50):
+        self.dps = int(dps)
+
+    def _mpf(self, v):
+        with mpmath.workdps(self.dps + 10):
+            if isinstance(v, fmpq):
+                return mpmath.mpf(int(v.p)) / int(v.q)
+            return mpmath.mpf(sympy.N(v, self.dps + 10))
+
+    def array(self, nested):
+        arr = np.array(nested, dtype=object)
+        out = np.empty(arr.shape, dtype=object)
+        out.ravel()[:] = [self._mpf(v) for v in arr.ravel()]
+        return out
+
+    def zeros(self, shape):
+        out = np.empty(shape, dtype=object)
+        out.fill(mpmath.mpf(0))
+        return out
+
+    def full(self, shape, value):
+        out = np.empty(shape, dtype=object)
+        out.fill(self._mpf(value))
+        return out
+
+    def scalar(self, value):
+        return self.full((), value)
+
+    def choose(self, S, values):
+        out = self.zeros(S.shape)
+        for s, v in values.items():
+            out[S == s] = self._mpf(v)
+        return out
+
+    def sign(self, a):
+        flat = [(x > 0) - (x < 0) for x in a.ravel()]
+        return np.array(flat, dtype=np.int8).reshape(a.shape)
+
+    def context(self):
+        """Working precision for a computation in this domain."""
+        return mpmath.workdps(self.dps)
+
+    def tanh(self, a):
+        return np.vectorize(mpmath.tanh, otypes=[object])(a)
+
+    def __repr__(self):
+        return f"MPDomain(dps={self.dps})"
