@@ -160,7 +160,7 @@ def _apply(layer, shape, place, bad):
         bad(f"{layer.kind} needs an input of shape [C, L] or [C, H, W], got {list(shape)}", place)
     dims, sizes = len(shape) - 1, shape[1:]
     kernel = _ints(layer.kernel, dims)
-    stride = kernel if layer.kind == "avgpool" else _ints(layer.stride or 1, dims)
+    stride = kernel if layer.kind == "avgpool" else _ints(1 if layer.stride == () else layer.stride, dims)
     for name, value in (("kernel", kernel), ("stride", stride)):
         if len(value) != dims:
             bad(f"{name} needs {dims} entries for input shape {list(shape)}, got {list(value)}", f"{place}.{name}")
@@ -316,7 +316,16 @@ class Parameters:
 
 
 def require_binary_labels(dataset):
-    """Check that every label is exactly +1 or -1 and return ``dataset``.
+    """Check that every label is exactly +1 or -1 (classification problems).
+
+    Parameters
+    ----------
+    dataset : Dataset
+
+    Returns
+    -------
+    Dataset
+        ``dataset`` itself.
 
     Raises
     ------
@@ -336,7 +345,14 @@ class _FloatText(str):
 
 
 class _ExactLoader(yaml.SafeLoader):
-    """SafeLoader that keeps numbers as their text (``0.1`` stays exact) and refuses duplicate keys."""
+    """SafeLoader that keeps numbers as their text (``0.1`` stays exact), refuses duplicate keys
+    and aliases (``*name``, which could expand a small file into a huge one)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not supported",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -364,7 +380,7 @@ def _read(path, kinds):
     if ext not in kinds:
         raise UsageError(f"unknown file type {ext or '(none)'!r}; expected {', '.join(kinds)}", file)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SchemaError("not UTF-8 text", file) from None
     except OSError as e:
@@ -390,7 +406,16 @@ def _read(path, kinds):
 
 @functools.lru_cache(maxsize=None)
 def schema(name):
-    """The JSON Schema ``name`` (``'architecture'``, ``'data'``, ``'parameters'``) shipped with symkkt."""
+    """The JSON Schema shipped with symkkt (draft 2020-12), as a dict.
+
+    Parameters
+    ----------
+    name : {'architecture', 'data', 'parameters'}
+
+    Returns
+    -------
+    dict
+    """
     return json.loads((_SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
@@ -502,7 +527,27 @@ def _layer(spec, place, ctx):
 
 
 def architecture_from_json(obj, source="<python>"):
-    """Build an :class:`Architecture` from its input-file form (a dict as read from YAML/JSON).
+    """Build an :class:`Architecture` from its input-file form.
+
+    Parameters
+    ----------
+    obj : dict
+        ``{'input': [...], 'layers': [...]}`` as read from YAML/JSON (numbers as int or text).
+    source : str
+        The file name for error messages.
+
+    Returns
+    -------
+    Architecture
+
+    Raises
+    ------
+    SchemaError
+        Wrong structure: unknown key, layer kind or activation, missing field, bad value, broken file.
+    ShapeError
+        Sizes that do not fit the architecture.
+    NumberSyntaxError
+        A number outside the exact-number grammar (also NaN, infinity, division by zero).
 
     Examples
     --------
@@ -557,7 +602,30 @@ def _fit(s, shape, arch, place, ctx):
 def data_from_json(obj, source="<python>", arch=None, float_input=False):
     """Build a :class:`Dataset` from ``{'points': [{'x': [...], 'y': ...}, ...]}``.
 
-    ``x`` may be flat or nested to the input shape; with ``arch`` its size is checked.
+    Parameters
+    ----------
+    obj : dict
+        ``x`` may be flat or nested to the input shape.
+    source : str
+        The file name for error messages.
+    arch : Architecture, optional
+        If given, each point's size must fit ``arch.input``.
+    float_input : bool
+        Take float values as their exact binary value (else floats are refused; JSON
+        float literals read by :func:`load_data` are exact decimals).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    SchemaError
+        Wrong structure: unknown key, layer kind or activation, missing field, bad value, broken file.
+    ShapeError
+        Sizes that do not fit the architecture.
+    NumberSyntaxError
+        A number outside the exact-number grammar (also NaN, infinity, division by zero).
 
     Examples
     --------
@@ -622,6 +690,30 @@ def _exact(value, shape, place, ctx, what):
 def parameters_from_json(obj, arch, source="<python>", float_input=False):
     """Build :class:`Parameters` for ``arch`` from ``[{'weight': ..., 'bias': ...}, ...]``.
 
+    Parameters
+    ----------
+    obj : list
+        One entry per weight layer: weight rows = output units (conv: ``[out][in][k...]``),
+        ``bias`` exactly where the layer has ``bias: true``.
+    arch : Architecture
+    source : str
+        The file name for error messages.
+    float_input : bool
+        Take float values as their exact binary value.
+
+    Returns
+    -------
+    Parameters
+
+    Raises
+    ------
+    SchemaError
+        Wrong structure: unknown key, layer kind or activation, missing field, bad value, broken file.
+    ShapeError
+        Sizes that do not fit the architecture.
+    NumberSyntaxError
+        A number outside the exact-number grammar (also NaN, infinity, division by zero).
+
     Examples
     --------
     >>> arch = architecture_from_json({"input": [2], "layers": [{"dense": {"width": 1}}]})
@@ -663,15 +755,47 @@ def parameters_from_json(obj, arch, source="<python>", float_input=False):
 
 
 def load_architecture(path):
-    """Read an architecture file (``.yaml``, ``.yml`` or ``.json``); see :func:`architecture_from_json`."""
+    """Read an architecture file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.yaml``, ``.yml`` or ``.json`` file.
+
+    Returns
+    -------
+    Architecture
+
+    Raises
+    ------
+    UsageError
+        Missing file or unknown extension.
+    SchemaError, NumberSyntaxError
+        As :func:`architecture_from_json`, with the file name.
+    """
     return architecture_from_json(_read(path, (".yaml", ".yml", ".json")), str(path))
 
 
 def load_data(path, arch=None, float_input=False):
-    """Read a data file (YAML/JSON ``points:`` or CSV with header ``x1,...,xd,y``) into a :class:`Dataset`.
+    """Read a data file into a :class:`Dataset`.
 
-    With ``arch``, each point's size must match the architecture's input (else ShapeError).
-    ``float_input`` takes JSON floats as exact binary values (default: exact decimals).
+    Parameters
+    ----------
+    path : str or os.PathLike
+        YAML/JSON ``points: [{x: [...], y: ...}]`` or CSV with header ``x1,...,xd,y``.
+    arch : Architecture, optional
+        If given, each point's size must match the architecture's input (else ShapeError).
+    float_input : bool
+        Take JSON floats as exact binary values (default: exact decimals, as in YAML/CSV).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    UsageError, SchemaError, ShapeError, NumberSyntaxError
+        With the file name and the place (``points[3].y``, ``line 5, column x2``).
     """
     obj = _read(path, (".yaml", ".yml", ".json", ".csv"))
     if isinstance(obj, str) and Path(path).suffix.lower() == ".csv":
@@ -680,5 +804,23 @@ def load_data(path, arch=None, float_input=False):
 
 
 def load_parameters(path, arch, float_input=False):
-    """Read a parameters file (a list of ``{weight: ..., bias: ...}``) for ``arch``; see :func:`parameters_from_json`."""
+    """Read a parameters file (a list of ``{weight: ..., bias: ...}``) for ``arch``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.yaml``, ``.yml`` or ``.json`` file.
+    arch : Architecture
+    float_input : bool
+        Take JSON floats as exact binary values (default: exact decimals).
+
+    Returns
+    -------
+    Parameters
+
+    Raises
+    ------
+    UsageError, SchemaError, ShapeError, NumberSyntaxError
+        With the file name and the place (``[0].weight[1][0]``).
+    """
     return parameters_from_json(_read(path, (".yaml", ".yml", ".json")), arch, str(path), float_input)

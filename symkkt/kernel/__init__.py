@@ -1,21 +1,15 @@
 """The trusted certificate kernel of symkkt: an independent exact re-check of certificates.
 
 A certificate is one JSON object with the fields ``symkkt_certificate`` (must be 1), ``claim``
-(``kind`` plus a statement), ``architecture``, ``data``, ``parameters``, ``witness``, ``digest``
-and (optional, not checked) ``provenance``. The kernel
+(``kind`` and a statement), ``architecture``, ``data``, ``parameters``, ``witness``, ``digest`` and
+``provenance`` (optional, ignored). The kernel checks the digest (:func:`certificate_digest`), builds
+the number field of ``witness.field`` and parses every number with its own grammar (:mod:`.field`,
+:mod:`.exact`), compiles the architecture and runs forward pass and backprop exactly
+(:mod:`.network`), and re-decides the claim from these recomputed quantities (:mod:`.claims`).
 
-1. checks the digest: sha256 hex of the canonical JSON of the certificate without ``digest``
-   and ``provenance`` (:func:`certificate_digest`);
-2. builds the number field Q(α) of ``witness.field`` (Sturm-checked isolating interval, verified
-   radical hints) and parses every number with its own grammar (:mod:`.exact`, :mod:`.field`);
-3. compiles the architecture, checks all shapes, runs the forward pass and backprop exactly
-   (:mod:`.network`);
-4. re-decides the claim (``kkt_point``, ``kkt_direction``, ``not_kkt_point``,
-   ``not_kkt_direction``) from those recomputed quantities (:mod:`.claims`).
-
-What is trusted: the Python standard library (``fractions``, ``json``, ``hashlib``, ``re``,
-``itertools``, ``math``) and these ~900 lines. Nothing from the rest of symkkt is imported and no
-stored result (margins, signs, gradients, verdicts) is believed.
+Trusted: the Python standard library (``fractions``, ``json``, ``hashlib``, ``re``, ``itertools``,
+``math``) and this package. Nothing else of symkkt is imported and no stored result (margins,
+signs, gradients, verdicts) is believed.
 
 Examples
 --------

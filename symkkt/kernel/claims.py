@@ -27,16 +27,11 @@ from .network import Network, _keys
 MAX_KINKS = 16
 
 
-def fmt(F, a):
-    a = F.reduce(a)
-    return str(a[0]) if len(a) == 1 else "0" if not a else f"≈{F.to_float(a):.6g}"
-
-
 class Context:
-    def __init__(self, cert, witness_keys):
-        w = cert["witness"]
-        _keys(w, witness_keys | {"field"}, "witness")
-        self.witness = w
+    """Everything recomputed from a certificate: field, network, θ, data, forward passes, margins."""
+
+    def __init__(self, cert):
+        self.witness = w = cert["witness"]
         self.N = Numbers(w.get("field"))
         self.F = F = self.N.F
         self.net = Network(cert["architecture"], self.N)
@@ -46,6 +41,10 @@ class Context:
         self.q = [ev.output if y > 0 else F.neg(ev.output) for ev, y in zip(self.evs, self.y)]
         self.n, self.m = len(xs), self.net.n_params
 
+    def fmt(self, a):
+        a = self.F.reduce(a)
+        return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{self.F.to_float(a):.6g}"
+
     def dot(self, a, b):
         return self.F.sum(self.F.mul(u, v) for u, v in zip(a, b))
 
@@ -54,31 +53,58 @@ class Context:
             raise Invalid(f"{where}: point must be a data index 0..{self.n - 1}")
         return k
 
-    def vector(self, v, length, where):
+    def vector(self, key, length):
+        v = self.witness.get(key)
         if not isinstance(v, list) or len(v) != length:
-            raise Invalid(f"{where}: must be a list of {length} numbers")
-        return [self.N.num(c, f"{where}[{i}]") for i, c in enumerate(v)]
+            raise Invalid(f"witness.{key}: must be a list of {length} numbers")
+        return [self.N.num(c, f"witness.{key}[{i}]") for i, c in enumerate(v)]
 
-    def homogeneous(self):
+    def bound(self, direction):
+        """The margin of active points: 1 for KKT points, q_min > 0 for KKT directions."""
+        if not direction:
+            return self.F.const(1)
         if self.net.degree is None:
             raise Invalid(f"architecture is not positively homogeneous: {self.net.not_homogeneous}")
-        return self.net.degree
-
-    def q_min(self):
         qmin = self.q[0]
         for q in self.q[1:]:
-            if self.F.cmp(q, qmin) < 0:
-                qmin = q
+            qmin = q if self.F.cmp(q, qmin) < 0 else qmin
+        if self.F.sign(qmin) <= 0:
+            raise Invalid(f"minimal margin {self.fmt(qmin)} is not positive")
         return qmin
+
+    def only(self, *keys):
+        _keys(self.witness, {"field", *keys}, "witness")
+
+
+def kkt(ctx, direction):
+    """``kkt_point`` (direction False) and ``kkt_direction`` (True)."""
+    F = ctx.F
+    ctx.only("multipliers", "clarke")
+    bound = ctx.bound(direction)
+    lam = ctx.vector("multipliers", ctx.n)
+    for k, (q, v) in enumerate(zip(ctx.q, lam)):
+        if F.sign(v) < 0:
+            raise Invalid(f"multiplier {k} is negative")
+        s = F.cmp(q, bound)
+        if s < 0:
+            raise Invalid(f"point {k} violates its constraint: margin {ctx.fmt(q)} < 1")
+        if s > 0 and not F.is_zero(v):
+            raise Invalid(f"point {k} is inactive (margin {ctx.fmt(q)} > {ctx.fmt(bound)}) but its multiplier is not 0")
+    kinks = stationarity(ctx, lam)
+    if ctx.net.degree is not None:      # Euler: ‖θ‖² = Σ λ_k y_k <h_k, θ> = L Σ λ_k q_k = L·bound·Σλ
+        rhs = F.mul(F.mul(F.const(ctx.net.degree), bound), F.sum(lam))
+        if not F.is_zero(F.sub(ctx.dot(ctx.theta, ctx.theta), rhs)):
+            raise Invalid("sanity identity ‖θ‖² = L·q_active·Σλ fails (inconsistent certificate)")
+    return (f"q_min > 0 (L = {ctx.net.degree}), multipliers >= 0 on argmin q" if direction else
+            "margins >= 1, multipliers >= 0 with complementary slackness") + ", θ = Σ λ_k y_k h_k exactly" + \
+        (" (kink slopes chosen per unit: chain-rule Clarke elements)" if kinks else "")
 
 
 def stationarity(ctx, lam):
     """θ == Σ_k y_k Σ_terms w h_k(slopes); returns whether any Clarke term used a kink."""
-    F, net = ctx.F, ctx.net
-    clarke = ctx.witness.get("clarke", [])
+    F, clarke, entries = ctx.F, ctx.witness.get("clarke", []), {}
     if not isinstance(clarke, list):
         raise Invalid("witness.clarke: must be a list")
-    entries = {}
     for i, e in enumerate(clarke):
         where = f"witness.clarke[{i}]"
         _keys(e, {"point", "terms"}, where)
@@ -87,166 +113,82 @@ def stationarity(ctx, lam):
             raise Invalid(f"{where}: duplicate entry for point {k}")
         if F.is_zero(lam[k]) or not ctx.evs[k].kinks:
             raise Invalid(f"{where}: point {k} has a zero multiplier or no kink unit")
-        entries[k] = (e.get("terms"), where)
-    total, used_kinks = [()] * ctx.m, False
+        entries[k] = clarke_terms(ctx, k, e.get("terms"), where, lam[k])
+    total = [()] * ctx.m
     for k, ev in enumerate(ctx.evs):
         if F.is_zero(lam[k]):
             continue
-        if not ev.kinks:
-            terms = [(lam[k], None)]
-        elif k not in entries:
+        if ev.kinks and k not in entries:
             raise Invalid(f"point {k} has kink units {sorted(ev.kinks)} and needs a witness.clarke entry")
-        else:
-            terms, where = entries[k]
-            terms = clarke_terms(ctx, k, terms, where, lam[k])
-            used_kinks = True
-        for w, slopes in terms:
-            h = net.gradient(ctx.theta, ev, slopes)
+        for w, slopes in entries.get(k, [(lam[k], None)]):
             wy = w if ctx.y[k] > 0 else F.neg(w)
-            total = [F.add(t, F.mul(wy, hi)) for t, hi in zip(total, h)]
+            total = [F.add(t, F.mul(wy, h)) for t, h in zip(total, ctx.net.gradient(ctx.theta, ev, slopes))]
     for i, (t, th) in enumerate(zip(total, ctx.theta)):
         if not F.is_zero(F.sub(th, t)):
-            raise Invalid(f"stationarity fails at parameter {i}: θ_i = {fmt(F, th)} but Σ λ y h = {fmt(F, t)}")
-    return used_kinks
+            raise Invalid(f"stationarity fails at parameter {i}: θ_i = {ctx.fmt(th)} but Σ λ y h = {ctx.fmt(t)}")
+    return bool(entries)
 
 
 def clarke_terms(ctx, k, terms, where, lam):
+    """[(weight, {unit: slope})] of one clarke entry, checked against the kinks of point k."""
     F, kinks = ctx.F, ctx.evs[k].kinks
     if not isinstance(terms, list) or not terms:
         raise Invalid(f"{where}.terms: must be a non-empty list")
-    out, total = [], ()
+    out = []
     for j, t in enumerate(terms):
         tw = f"{where}.terms[{j}]"
         _keys(t, {"weight", "slopes"}, tw)
-        w = ctx.N.num(t.get("weight"), f"{tw}.weight")
+        w, slopes = ctx.N.num(t.get("weight"), f"{tw}.weight"), t.get("slopes")
         if F.sign(w) < 0:
             raise Invalid(f"{tw}.weight: must be >= 0")
-        slopes = t.get("slopes")
         if not isinstance(slopes, dict) or set(slopes) != set(kinks):
             raise Invalid(f"{tw}.slopes: keys must be exactly the kink units {sorted(kinks)} of point {k}")
-        vals = {}
-        for u, v in slopes.items():
-            g = vals[u] = ctx.N.num(v, f"{tw}.slopes[{u}]")
+        vals = {u: ctx.N.num(v, f"{tw}.slopes[{u}]") for u, v in slopes.items()}
+        for u, g in vals.items():
             lo, hi = kinks[u]
             if F.cmp(g, lo) < 0 or F.cmp(g, hi) > 0:
-                raise Invalid(f"{tw}.slopes[{u}]: {fmt(F, g)} outside [{fmt(F, lo)}, {fmt(F, hi)}]")
+                raise Invalid(f"{tw}.slopes[{u}]: {ctx.fmt(g)} outside [{ctx.fmt(lo)}, {ctx.fmt(hi)}]")
         out.append((w, vals))
-        total = F.add(total, w)
+    total = F.sum(w for w, _ in out)
     if not F.is_zero(F.sub(total, lam)):
-        raise Invalid(f"{where}: term weights sum to {fmt(F, total)}, multiplier is {fmt(F, lam)}")
+        raise Invalid(f"{where}: term weights sum to {ctx.fmt(total)}, multiplier is {ctx.fmt(lam)}")
     return out
 
 
-def sanity(ctx, rhs, what):
-    F = ctx.F
-    if not F.is_zero(F.sub(ctx.dot(ctx.theta, ctx.theta), rhs)):
-        raise Invalid(f"sanity identity ‖θ‖² = {what} fails (inconsistent certificate)")
-
-
-def multipliers(ctx):
-    lam = ctx.vector(ctx.witness.get("multipliers"), ctx.n, "witness.multipliers")
-    for k, v in enumerate(lam):
-        if ctx.F.sign(v) < 0:
-            raise Invalid(f"multiplier {k} is negative")
-    return lam
-
-
-def kkt_point(ctx):
-    F, one = ctx.F, ctx.F.const(1)
-    lam = multipliers(ctx)
-    for k, q in enumerate(ctx.q):
-        s = F.cmp(q, one)
-        if s < 0:
-            raise Invalid(f"point {k} violates its constraint: margin {fmt(F, q)} < 1")
-        if s > 0 and not F.is_zero(lam[k]):
-            raise Invalid(f"point {k} is inactive (margin {fmt(F, q)} > 1) but its multiplier is not 0")
-    kinks = stationarity(ctx, lam)
-    if ctx.net.degree is not None:
-        sanity(ctx, F.mul(F.const(ctx.net.degree), F.sum(lam)), "L Σλ")
-    return "margins >= 1, multipliers >= 0 with complementary slackness, θ = Σ λ_k y_k h_k exactly" + \
-        (" (kink slopes chosen per unit: chain-rule Clarke elements)" if kinks else "")
-
-
-def kkt_direction(ctx):
-    F, L = ctx.F, ctx.homogeneous()
-    qmin = ctx.q_min()
-    if F.sign(qmin) <= 0:
-        raise Invalid(f"minimal margin {fmt(F, qmin)} is not positive")
-    mu = multipliers(ctx)
-    for k, q in enumerate(ctx.q):
-        if F.cmp(q, qmin) > 0 and not F.is_zero(mu[k]):
-            raise Invalid(f"point {k} is not a minimal-margin point but its multiplier is not 0")
-    kinks = stationarity(ctx, mu)
-    sanity(ctx, F.mul(F.mul(F.const(L), qmin), F.sum(mu)), "L q_min Σμ")
-    return f"q_min > 0, multipliers >= 0 on argmin q, θ = Σ μ_k y_k h_k exactly (L = {L})" + \
-        (" (kink slopes chosen per unit: chain-rule Clarke elements)" if kinks else "")
-
-
-def farkas(ctx, active):
-    F, net = ctx.F, ctx.net
-    yv = ctx.vector(ctx.witness.get("farkas"), ctx.m, "witness.farkas")
-    if F.sign(ctx.dot(yv, ctx.theta)) >= 0:
-        raise Invalid(f"Farkas vector: y·θ = {fmt(F, ctx.dot(yv, ctx.theta))} is not < 0")
+def refute(ctx, direction):
+    """``not_kkt_point`` (direction False) and ``not_kkt_direction`` (True)."""
+    F, reason = ctx.F, ctx.witness.get("reason")
+    if reason == ("nonpositive_margin" if direction else "infeasible"):
+        ctx.only("reason", "point")
+        k = ctx.point(ctx.witness.get("point"), "witness.point")
+        s, rel = F.cmp(ctx.q[k], F.const(0 if direction else 1)), "<=" if direction else "<"
+        if s > 0 or (s == 0 and not direction):
+            raise Invalid(f"point {k} has margin {ctx.fmt(ctx.q[k])}, not {rel} {0 if direction else 1}")
+        return f"point {k} has margin {ctx.fmt(ctx.q[k])} {rel} {0 if direction else 1}"
+    if reason != "stationarity":
+        raise Invalid(f"witness.reason: unknown reason {reason!r}")
+    ctx.only("reason", "farkas")
+    bound = ctx.bound(direction)
+    active = [k for k, q in enumerate(ctx.q) if F.is_zero(F.sub(q, bound))]
+    y = ctx.vector("farkas", ctx.m)
+    if F.sign(ctx.dot(y, ctx.theta)) >= 0:
+        raise Invalid(f"Farkas vector: y·θ = {ctx.fmt(ctx.dot(y, ctx.theta))} is not < 0")
     columns = 0
     for k in active:
-        ev = ctx.evs[k]
-        names = sorted(ev.kinks)
+        names = sorted(ctx.evs[k].kinks)
         if len(names) > MAX_KINKS:
             raise Invalid(f"point {k}: too many kinks ({len(names)} > {MAX_KINKS})")
-        for vertex in product(*(ev.kinks[u] for u in names)):
+        for vertex in product(*(ctx.evs[k].kinks[u] for u in names)):
             slopes = dict(zip(names, vertex))
-            s = F.sign(ctx.dot(yv, net.gradient(ctx.theta, ev, slopes))) * ctx.y[k]
-            if s < 0:
+            if F.sign(ctx.dot(y, ctx.net.gradient(ctx.theta, ctx.evs[k], slopes))) * ctx.y[k] < 0:
                 raise Invalid(f"Farkas vector: y·c < 0 for point {k} at slopes "
-                              f"{ {u: fmt(F, g) for u, g in slopes.items()} }")
+                              f"{ {u: ctx.fmt(g) for u, g in slopes.items()} }")
             columns += 1
     return f"Farkas vector: y·θ < 0 and y·c >= 0 for all {columns} vertex Clarke columns of {len(active)} active points"
 
 
-def infeasible_point(ctx, bound, strict):
-    k = ctx.point(ctx.witness.get("point"), "witness.point")
-    s = ctx.F.cmp(ctx.q[k], ctx.F.const(bound))
-    if s > 0 or (strict and s == 0):
-        raise Invalid(f"point {k} has margin {fmt(ctx.F, ctx.q[k])}, not {'<' if strict else '<='} {bound}")
-    return f"point {k} has margin {fmt(ctx.F, ctx.q[k])} {'<' if strict else '<='} {bound}"
-
-
-def refutation(ctx, keys):
-    reason = ctx.witness.get("reason")
-    if reason in keys:
-        _keys(ctx.witness, {"field", "reason", keys[reason]}, "witness")
-    return reason
-
-
-def not_kkt_point(ctx):
-    reason = refutation(ctx, {"infeasible": "point", "stationarity": "farkas"})
-    if reason == "infeasible":
-        return infeasible_point(ctx, 1, True)
-    if reason == "stationarity":
-        one = ctx.F.const(1)
-        return farkas(ctx, [k for k, q in enumerate(ctx.q) if ctx.F.is_zero(ctx.F.sub(q, one))])
-    raise Invalid(f"witness.reason: unknown reason {reason!r}")
-
-
-def not_kkt_direction(ctx):
-    reason = refutation(ctx, {"nonpositive_margin": "point", "stationarity": "farkas"})
-    if reason == "nonpositive_margin":
-        return infeasible_point(ctx, 0, False)
-    if reason == "stationarity":
-        ctx.homogeneous()
-        qmin = ctx.q_min()
-        if ctx.F.sign(qmin) <= 0:
-            raise Invalid(f"minimal margin {fmt(ctx.F, qmin)} is not positive")
-        return farkas(ctx, [k for k, q in enumerate(ctx.q) if ctx.F.is_zero(ctx.F.sub(q, qmin))])
-    raise Invalid(f"witness.reason: unknown reason {reason!r}")
-
-
-CLAIMS = {
-    "kkt_point": (kkt_point, {"multipliers", "clarke"}),
-    "kkt_direction": (kkt_direction, {"multipliers", "clarke"}),
-    "not_kkt_point": (not_kkt_point, {"reason", "point", "farkas"}),
-    "not_kkt_direction": (not_kkt_direction, {"reason", "point", "farkas"}),
-}
+CLAIMS = {"kkt_point": (kkt, False), "kkt_direction": (kkt, True),
+          "not_kkt_point": (refute, False), "not_kkt_direction": (refute, True)}
 
 
 def check_claim(cert):
@@ -254,5 +196,5 @@ def check_claim(cert):
     kind = cert["claim"]["kind"]
     if kind not in CLAIMS:
         raise Invalid(f"unknown claim kind {kind!r}")
-    check, keys = CLAIMS[kind]
-    return check(Context(cert, keys))
+    check, direction = CLAIMS[kind]
+    return check(Context(cert), direction)

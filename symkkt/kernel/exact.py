@@ -20,7 +20,9 @@ from fractions import Fraction
 
 from .field import Field, Invalid, trim
 
-_TOKEN = re.compile(r"\s*(?:((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(sqrt)|([-+*/^()]))")
+_DECIMAL = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?"      # bounded exponent: no 1e999999999
+_TOKEN = re.compile(rf"\s*(?:({_DECIMAL})|(sqrt)|([-+*/^()]))")
+_RATIONAL = re.compile(rf"\s*[+-]?(?:\d+/\d+|{_DECIMAL})\s*")
 MAX_EXPONENT = 10000
 
 
@@ -28,10 +30,10 @@ def rational(v, where):
     """A rational number given as an int or a string such as ``"-3/4"`` or ``"0.5"``."""
     if isinstance(v, int) and not isinstance(v, bool):
         return Fraction(v)
-    if isinstance(v, str):
+    if isinstance(v, str) and _RATIONAL.fullmatch(v):
         try:
             return Fraction(v.strip())
-        except (ValueError, ZeroDivisionError):
+        except ZeroDivisionError:
             pass
     raise Invalid(f"{where}: not a rational number: {v!r}")
 
@@ -86,8 +88,8 @@ class Numbers:
             if not isinstance(h, dict) or set(h) != {"base", "index", "root"}:
                 raise Invalid(f"{where}: needs exactly base, index, root")
             n = h["index"]
-            if not isinstance(n, int) or isinstance(n, bool) or n < 2:
-                raise Invalid(f"{where}: index must be an integer >= 2")
+            if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= MAX_EXPONENT:
+                raise Invalid(f"{where}: index must be an integer from 2 to {MAX_EXPONENT}")
             base, root = self.coords(h["base"], where + ".base"), self.coords(h["root"], where + ".root")
             if not self.F.is_zero(self.F.sub(self.F.power(root, n), base)):
                 raise Invalid(f"{where}: root^{n} != base")
@@ -115,43 +117,31 @@ class Numbers:
         except Invalid as e:
             raise Invalid(f"{where}: {v!r}: {e}") from None
 
-    # --- recursive descent ---
-    def _peek(self):
-        return self._toks[self._i][1] if self._i < len(self._toks) else None
-
-    def _take(self, op):
-        if self._i < len(self._toks) and self._toks[self._i] == ("op", op):
+    # --- recursive descent over self._toks ---
+    def _take(self, *ops):
+        if self._i < len(self._toks) and self._toks[self._i][0] == "op" and self._toks[self._i][1] in ops:
             self._i += 1
-            return True
-        return False
+            return self._toks[self._i - 1][1]
+        return None
 
     def _expr(self):
-        v = self._term()
-        while self._peek() in ("+", "-"):
-            sign = self._toks[self._i][1]
-            self._i += 1
-            w = self._term()
-            v = self.F.add(v, w) if sign == "+" else self.F.sub(v, w)
-        return v
+        return self._chain(self._term, "+", "-")
 
     def _term(self):
-        v = self._factor()
-        while self._peek() in ("*", "/"):
-            op = self._toks[self._i][1]
-            self._i += 1
-            w = self._factor()
-            v = self.F.mul(v, w) if op == "*" else self.F.div(v, w)
+        return self._chain(self._factor, "*", "/")
+
+    def _chain(self, operand, *ops):
+        v = operand()
+        while op := self._take(*ops):
+            v = getattr(self.F, {"+": "add", "-": "sub", "*": "mul", "/": "div"}[op])(v, operand())
         return v
 
     def _factor(self):
-        if self._take("+"):
-            return self._factor()
-        if self._take("-"):
-            return self.F.neg(self._factor())
+        if sign := self._take("+", "-"):
+            v = self._factor()
+            return v if sign == "+" else self.F.neg(v)
         base = self._atom()
-        if self._take("^"):
-            return self.pow(base, self._factor())
-        return base
+        return self.pow(base, self._factor()) if self._take("^") else base
 
     def _atom(self):
         if self._i >= len(self._toks):
@@ -160,19 +150,12 @@ class Numbers:
         self._i += 1
         if kind == "num":
             return self.F.const(val)
-        if val == "sqrt":
-            if not self._take("("):
-                raise Invalid("sqrt needs (")
-            v = self._expr()
-            if not self._take(")"):
-                raise Invalid("missing )")
-            return self.pow(v, self.F.const(Fraction(1, 2)))
-        if val == "(":
-            v = self._expr()
-            if not self._take(")"):
-                raise Invalid("missing )")
-            return v
-        raise Invalid(f"unexpected {val!r}")
+        if val not in ("sqrt", "(") or (val == "sqrt" and not self._take("(")):
+            raise Invalid(f"unexpected {val!r}")
+        v = self._expr()
+        if not self._take(")"):
+            raise Invalid("missing )")
+        return self.pow(v, self.F.const(Fraction(1, 2))) if val == "sqrt" else v
 
     def pow(self, base, exponent):
         """base^exponent for a rational exponent; non-integer exponents need a radical hint."""

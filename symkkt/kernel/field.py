@@ -36,6 +36,13 @@ def pneg(a):
     return tuple(-c for c in a)
 
 
+def peval(a, t):
+    v = Fraction(0)
+    for c in reversed(a):
+        v = v * t + c
+    return v
+
+
 def pmul(a, b):
     if not a or not b:
         return ()
@@ -63,41 +70,17 @@ def pdivmod(a, b):
     return trim(q), trim(a[:len(b) - 1])
 
 
-def monic(a):
-    return tuple(c / a[-1] for c in a) if a else ()
-
-
-def pgcd(a, b):
-    """Monic gcd of two polynomials (() if both are zero)."""
-    a, b = trim(a), trim(b)
-    while b:
-        a, b = b, pdivmod(a, b)[1]
-    return monic(a)
-
-
 def xgcd(a, b):
     """(g, s) with s·a ≡ g (mod b), g = gcd(a, b) monic."""
     r0, r1, s0, s1 = trim(a), trim(b), (Fraction(1),), ()
     while r1:
         q, r = pdivmod(r0, r1)
         r0, r1, s0, s1 = r1, r, s1, padd(s0, pneg(pmul(q, s1)))
-    lead = r0[-1]
-    return monic(r0), tuple(c / lead for c in s0)
-
-
-def peval(a, t):
-    v = Fraction(0)
-    for c in reversed(a):
-        v = v * t + c
-    return v
-
-
-def deriv(a):
-    return trim([i * a[i] for i in range(1, len(a))])
+    return tuple(c / r0[-1] for c in r0), tuple(c / r0[-1] for c in s0)
 
 
 def sturm_sequence(p):
-    seq = [trim(p), deriv(p)]
+    seq = [trim(p), trim([i * p[i] for i in range(1, len(p))])]
     while seq[-1]:
         seq.append(pneg(pdivmod(seq[-2], seq[-1])[1]))
     return seq[:-1]
@@ -148,7 +131,7 @@ class Field:
         n = sturm_count(p, self.lo, self.hi)
         if n != 1:
             raise Invalid(f"field: minpoly has {n} distinct real roots in the interval, need exactly 1")
-        self.p = monic(p)
+        self.p = p
 
     # --- ring operations (on representatives) ---
     def const(self, c):
@@ -161,20 +144,16 @@ class Field:
         a = trim(a)
         return a if len(a) < len(self.p) else pdivmod(a, self.p)[1]
 
-    def add(self, a, b):
-        return padd(a, b)
+    add, neg = staticmethod(padd), staticmethod(pneg)
+
+    def sub(self, a, b):
+        return padd(a, pneg(b))
 
     def sum(self, terms):
         out = ()
         for t in terms:
             out = padd(out, t)
         return out
-
-    def neg(self, a):
-        return pneg(a)
-
-    def sub(self, a, b):
-        return padd(a, pneg(b))
 
     def mul(self, a, b):
         if not a or not b:
@@ -202,7 +181,7 @@ class Field:
         a = self.reduce(a)
         if len(a) <= 1:
             return not a
-        g = pgcd(a, self.p)
+        g = xgcd(a, self.p)[0]
         if len(g) == 1:
             return False
         zero = self._vanishes_at_alpha(g)
@@ -210,9 +189,6 @@ class Field:
         return zero
 
     def inv(self, a):
-        a = self.reduce(a)
-        if len(a) == 1:
-            return (1 / a[0],)
         while True:
             a = self.reduce(a)
             if not a:
@@ -222,7 +198,7 @@ class Field:
                 return self.reduce(s)
             if self._vanishes_at_alpha(g):
                 raise Invalid("division by zero")
-            self.p = monic(pdivmod(self.p, g)[0])
+            self.p = pdivmod(self.p, g)[0]
 
     def div(self, a, b):
         return self.mul(a, self.inv(b))

@@ -18,6 +18,7 @@ Trusted: the field arithmetic of :mod:`.field` and the parser of :mod:`.exact`.
 from fractions import Fraction
 from itertools import product
 from math import prod
+from types import SimpleNamespace
 
 from .field import Invalid
 
@@ -63,6 +64,8 @@ class Activation:
             else:
                 self.s = N.num(body["slope"], f"{where}.slope") if "slope" in body else F.const(0)
                 self.p = _int(body.get("power", 1), f"{where}.power")
+                if self.p > 64:
+                    raise Invalid(f"{where}.power: at most 64")
         else:
             raise Invalid(f"{where}: unknown activation {spec!r}")
         self.identity = self.kind == "pl" and self.p == 1 and F.is_zero(F.sub(self.s, F.const(1)))
@@ -99,10 +102,12 @@ class Activation:
 
 
 class Layer:
-    def __init__(self, kind, out_shape, conns, unit_bias=None, wshape=None, act=None, bias=False):
-        self.kind, self.out_shape, self.conns = kind, out_shape, conns
-        self.unit_bias, self.wshape, self.act, self.bias = unit_bias, wshape, act, bias
-        self.coef = None
+    """A linear map given per output unit by connections (weight index or None, input index);
+    ``None`` means the fixed coefficient ``coef`` (average pooling), followed by ``act``."""
+
+    def __init__(self, out_shape, conns, act, coef=None, wshape=None, unit_bias=None, bias=False):
+        self.out_shape, self.conns, self.act, self.coef = out_shape, conns, act, coef
+        self.wshape, self.unit_bias, self.bias = wshape, unit_bias, bias
 
 
 def _flat(idx, shape):
@@ -117,6 +122,20 @@ def _tuple(v, d, where):
     if not isinstance(v, list) or len(v) != d:
         raise Invalid(f"{where}: must be an integer or a list of {d} integers")
     return tuple(_int(k, where) for k in v)
+
+
+def _windows(shape, body, stride, where):
+    """Output spatial shape and, per output position, pairs (kernel offset, input flat index
+    without the channel) of a sliding window without padding."""
+    if len(shape) < 2:
+        raise Invalid(f"{where}: needs a (C, L) or (C, H, W) input")
+    k = _tuple(body.get("kernel"), len(shape) - 1, f"{where}.kernel")
+    st = k if stride is None else _tuple(stride, len(k), f"{where}.stride")
+    out = tuple((n - kk) // s + 1 if n >= kk else 0 for n, kk, s in zip(shape[1:], k, st))
+    if min(out) < 1:
+        raise Invalid(f"{where}: kernel larger than its input")
+    return k, out, [[(off, tuple(a * s + b for a, s, b in zip(pos, st, off))) for off in product(*map(range, k))]
+                    for pos in product(*map(range, out))]
 
 
 class Network:
@@ -140,58 +159,46 @@ class Network:
         self.input_shape = shape = tuple(_int(n, "architecture.input") for n in shape)
         if not isinstance(arch.get("layers"), list) or not arch["layers"]:
             raise Invalid("architecture.layers: must be a non-empty list")
-        self.layers, self.n_params, degree, self.not_homogeneous = [], 0, 0, None
+        self.layers, self.weight_layers, self.n_params, degree, self.not_homogeneous = [], [], 0, 0, None
         for i, spec in enumerate(arch["layers"]):
             where = f"architecture.layers[{i}]"
-            if spec == "flatten":
-                spec = {"flatten": {}}
+            spec = {"flatten": {}} if spec == "flatten" else spec
             if not isinstance(spec, dict) or len(spec) != 1:
                 raise Invalid(f"{where}: must be an object with one key")
             (kind, body), = spec.items()
+            where += "." + str(kind)
             if kind == "flatten":
                 if body not in (None, {}, True):
                     raise Invalid(f"{where}: flatten takes no options")
-                layer = Layer("flatten", (prod(shape),), None)
+                shape = (prod(shape),)      # values are kept flat in C-order already
+                continue
+            if kind == "avgpool":
+                _keys(body, {"kernel"}, where)
+                k, out, win = _windows(shape, body, None, where)
+                conns = [[(None, _flat((c,) + idx, shape)) for _, idx in w] for c in range(shape[0]) for w in win]
+                layer = Layer((shape[0],) + out, conns, Activation(None, N, where), N.F.const(Fraction(1, prod(k))))
             elif kind in ("dense", "conv"):
-                layer = self._weight_layer(kind, body, shape, f"{where}.{kind}")
-                layer.index, layer.woff = len(self.weight_layers()) + 1, self.n_params
+                layer = self._weight_layer(kind, body, shape, where)
+                self.weight_layers.append(layer)
+                layer.index, layer.woff = len(self.weight_layers), self.n_params
                 layer.boff = layer.woff + prod(layer.wshape)
                 self.n_params = layer.boff + (layer.wshape[0] if layer.bias else 0)
                 p = layer.act.homogeneity()
                 degree = None if degree is None or p is None else p * (1 + degree)
-                if layer.bias:
-                    self.not_homogeneous = self.not_homogeneous or f"weight layer {layer.index} has a bias"
-                if p is None:
-                    self.not_homogeneous = self.not_homogeneous or \
-                        f"weight layer {layer.index}: activation is not positively homogeneous"
-            elif kind == "avgpool":
-                _keys(body, {"kernel"}, f"{where}.avgpool")
-                if len(shape) < 2:
-                    raise Invalid(f"{where}: avgpool needs a (C, L) or (C, H, W) input")
-                k = _tuple(body.get("kernel"), len(shape) - 1, f"{where}.avgpool.kernel")
-                out = (shape[0],) + tuple(n // kk for n, kk in zip(shape[1:], k))
-                if min(out) < 1:
-                    raise Invalid(f"{where}: pooling kernel larger than its input")
-                conns = [[(None, _flat((c,) + tuple(a * kk + b for a, kk, b in zip(pos, k, off)), shape))
-                          for off in product(*map(range, k))]
-                         for c in range(shape[0]) for pos in product(*map(range, out[1:]))]
-                layer = Layer("pool", out, conns)
-                layer.coef = self.F.const(Fraction(1, prod(k)))
+                if layer.bias or p is None:
+                    self.not_homogeneous = self.not_homogeneous or f"weight layer {layer.index} " + \
+                        ("has a bias" if layer.bias else "has a non-homogeneous activation")
             else:
-                raise Invalid(f"{where}: unknown layer kind {kind!r}")
+                raise Invalid(f"architecture.layers[{i}]: unknown layer kind {kind!r}")
             self.layers.append(layer)
             shape = layer.out_shape
         if prod(shape) != 1:
             raise Invalid(f"architecture: output shape {list(shape)} is not scalar")
         self.degree = degree if self.not_homogeneous is None else None
 
-    def weight_layers(self):
-        return [la for la in self.layers if la.kind == "weight"]
-
     def _weight_layer(self, kind, body, shape, where):
-        allowed = {"width", "activation", "bias"} if kind == "dense" else \
-            {"channels", "kernel", "stride", "activation", "bias"}
-        _keys(body, allowed, where)
+        _keys(body, {"width", "activation", "bias"} if kind == "dense" else
+              {"channels", "kernel", "stride", "activation", "bias"}, where)
         bias = body.get("bias", False)
         if not isinstance(bias, bool):
             raise Invalid(f"{where}.bias: must be true or false")
@@ -201,44 +208,32 @@ class Network:
                 raise Invalid(f"{where}: dense needs a flat input (add a flatten layer)")
             n, width = shape[0], _int(body.get("width"), f"{where}.width")
             conns = [[(o * n + i, i) for i in range(n)] for o in range(width)]
-            return Layer("weight", (width,), conns, list(range(width)), (width, n), act, bias)
-        if len(shape) < 2:
-            raise Invalid(f"{where}: conv needs a (C, L) or (C, H, W) input")
-        cin, d = shape[0], len(shape) - 1
-        cout = _int(body.get("channels"), f"{where}.channels")
-        k = _tuple(body.get("kernel"), d, f"{where}.kernel")
-        st = _tuple(body.get("stride", 1), d, f"{where}.stride")
-        out = (cout,) + tuple((n - kk) // s + 1 if n >= kk else 0 for n, kk, s in zip(shape[1:], k, st))
-        if min(out) < 1:
-            raise Invalid(f"{where}: kernel larger than its input")
-        wshape, conns, unit_bias = (cout, cin) + k, [], []
-        for o in range(cout):
-            for pos in product(*map(range, out[1:])):
-                conns.append([(_flat((o, c) + off, wshape),
-                               _flat((c,) + tuple(a * s + b for a, s, b in zip(pos, st, off)), shape))
-                              for c in range(cin) for off in product(*map(range, k))])
-                unit_bias.append(o)
-        return Layer("weight", out, conns, unit_bias, wshape, act, bias)
+            return Layer((width,), conns, act, None, (width, n), list(range(width)), bias)
+        cout, cin = _int(body.get("channels"), f"{where}.channels"), shape[0]
+        k, out, win = _windows(shape, body, body.get("stride", 1), where)
+        wshape = (cout, cin) + k
+        conns = [[(_flat((o, c) + off, wshape), _flat((c,) + idx, shape)) for c in range(cin) for off, idx in w]
+                 for o in range(cout) for w in win]
+        return Layer((cout,) + out, conns, act, None, wshape, [o for o in range(cout) for _ in win], bias)
 
     # --- values ---
     def parameters(self, params):
         """θ as a list of field elements, shapes checked against the architecture."""
-        wl = self.weight_layers()
+        wl = self.weight_layers
         if not isinstance(params, list) or len(params) != len(wl):
             raise Invalid(f"parameters: need one entry per weight layer ({len(wl)})")
         theta = []
         for j, (layer, P) in enumerate(zip(wl, params)):
             where = f"parameters[{j}]"
             _keys(P, {"weight", "bias"}, where)
-            theta += [self.N.num(v, f"{where}.weight") for v in nested(P.get("weight"), layer.wshape, f"{where}.weight")]
-            if layer.bias:
-                theta += [self.N.num(v, f"{where}.bias") for v in nested(P.get("bias"), layer.wshape[:1], f"{where}.bias")]
-            elif "bias" in P:
+            for key, shape in [("weight", layer.wshape)] + [("bias", layer.wshape[:1])] * layer.bias:
+                theta += [self.N.num(v, f"{where}.{key}") for v in nested(P.get(key), shape, f"{where}.{key}")]
+            if "bias" in P and not layer.bias:
                 raise Invalid(f"{where}: layer {j + 1} has no bias")
         return theta
 
     def points(self, data):
-        """(inputs, labels) of the data block; labels are +1 or -1."""
+        """(inputs, labels) of the data block; x flat (C-order) or nested; labels are +1 or -1."""
         _keys(data, {"points"}, "data")
         pts = data.get("points")
         if not isinstance(pts, list) or not pts:
@@ -249,36 +244,27 @@ class Network:
             _keys(pt, {"x", "y"}, where)
             x = pt.get("x")
             flat = isinstance(x, list) and len(x) == n and not any(isinstance(v, list) for v in x)
-            x = x if flat else nested(x, self.input_shape, f"{where}.x")
-            xs.append([self.N.num(v, f"{where}.x") for v in x])
+            xs.append([self.N.num(v, f"{where}.x") for v in (x if flat else nested(x, self.input_shape, f"{where}.x"))])
             y = self.N.num(pt.get("y"), f"{where}.y")
             if y not in ((Fraction(1),), (Fraction(-1),)):
                 raise Invalid(f"{where}.y: label must be 1 or -1")
             ys.append(int(y[0]))
         return xs, ys
 
+    def _w(self, layer, theta, wi):
+        return layer.coef if wi is None else theta[layer.woff + wi]
+
     def evaluate(self, theta, x):
-        """Forward pass: output Φ(θ; x), per-layer inputs, activation derivatives and kinks."""
-        F = self.F
-        ev = Evaluation()
+        """Forward pass: output Φ(θ; x), per-layer inputs, activation derivatives (None at a kink)
+        and kinks {unit: (lo, hi)}."""
+        F, ev = self.F, SimpleNamespace(inputs=[], dact=[], kinks={}, output=None)
         for layer in self.layers:
             ev.inputs.append(x)
-            if layer.kind == "flatten":
-                ev.dact.append(None)
-                continue
-            if layer.kind == "pool":
-                z = [F.mul(layer.coef, F.sum(x[xi] for _, xi in c)) for c in layer.conns]
-                ev.dact.append(None)
-                x = z
-                continue
-            z = []
-            for u, c in enumerate(layer.conns):
-                v = F.sum(F.mul(theta[layer.woff + wi], x[xi]) for wi, xi in c)
-                z.append(F.add(v, theta[layer.boff + layer.unit_bias[u]]) if layer.bias else v)
+            z = [F.sum(F.mul(self._w(layer, theta, wi), x[xi]) for wi, xi in c) for c in layer.conns]
+            if layer.bias:
+                z = [F.add(v, theta[layer.boff + o]) for v, o in zip(z, layer.unit_bias)]
             vd = [layer.act.apply(v) for v in z]
-            for u, (_, g) in enumerate(vd):
-                if g is None:
-                    ev.kinks[f"{layer.index}:{u}"] = layer.act.kink
+            ev.kinks.update((f"{layer.index}:{u}", layer.act.kink) for u, (_, g) in enumerate(vd) if g is None)
             ev.dact.append([g for _, g in vd])
             x = [v for v, _ in vd]
         ev.output = x[0]
@@ -286,37 +272,21 @@ class Network:
 
     def gradient(self, theta, ev, slopes=None):
         """A Clarke element of Φ(·; x) at θ: backprop with slope ``slopes[unit]`` at each kink."""
-        F, slopes = self.F, slopes or {}
-        grad = [()] * self.n_params
-        g = [F.const(1)]
+        F, grad, g = self.F, [()] * self.n_params, [self.F.const(1)]
         for layer, x, d in zip(reversed(self.layers), reversed(ev.inputs), reversed(ev.dact)):
-            if layer.kind == "flatten":
-                continue
             gx = [()] * len(x)
-            if layer.kind == "pool":
-                for gu, c in zip(g, layer.conns):
-                    for _, xi in c:
-                        gx[xi] = F.add(gx[xi], F.mul(layer.coef, gu))
-                g = gx
-                continue
             for u, (gu, c) in enumerate(zip(g, layer.conns)):
-                du = d[u] if d[u] is not None else slopes[f"{layer.index}:{u}"]
-                gz = F.mul(gu, du)
+                gz = F.mul(gu, d[u] if d[u] is not None else slopes[f"{layer.index}:{u}"])
                 if not gz:
                     continue
                 for wi, xi in c:
-                    grad[layer.woff + wi] = F.add(grad[layer.woff + wi], F.mul(gz, x[xi]))
-                    gx[xi] = F.add(gx[xi], F.mul(theta[layer.woff + wi], gz))
+                    if wi is not None:
+                        grad[layer.woff + wi] = F.add(grad[layer.woff + wi], F.mul(gz, x[xi]))
+                    gx[xi] = F.add(gx[xi], F.mul(self._w(layer, theta, wi), gz))
                 if layer.bias:
-                    b = layer.boff + layer.unit_bias[u]
-                    grad[b] = F.add(grad[b], gz)
+                    grad[layer.boff + layer.unit_bias[u]] = F.add(grad[layer.boff + layer.unit_bias[u]], gz)
             g = gx
         return grad
-
-
-class Evaluation:
-    def __init__(self):
-        self.inputs, self.dact, self.kinks, self.output = [], [], {}, None
 
 
 def nested(obj, shape, where):
