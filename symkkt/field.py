@@ -146,18 +146,53 @@ class NumberField:
 
     # -- scalars ------------------------------------------------------------------------
     def coords(self, value):
-        """Coordinates (low -> high) of a sympy number in the power basis of α."""
+        """Coordinates (low -> high) of a sympy number in the power basis of α.
+
+        The expression tree is evaluated in the field; each distinct radical b^(1/q) is
+        located once with sympy's ``to_number_field`` and cached.
+        """
         value = sympy.sympify(value) if isinstance(value, (int, fmpq)) else value
         if value.is_Rational:
             return (fmpq(int(value.p), int(value.q)),) + (fmpq(0),) * (self.degree - 1)
         if self.degree == 1:
             raise ArithmeticError(f"{value} is not rational")
-        from sympy.polys.numberfields import to_number_field
+        return self._eval(value).c
 
-        anp = to_number_field(value, self.generator)
-        cs = [sympy.Rational(c) for c in anp.coeffs()][::-1]
-        cs += [sympy.Integer(0)] * (self.degree - len(cs))
-        return tuple(fmpq(int(c.p), int(c.q)) for c in cs)
+    def _eval(self, e):
+        if e.is_Rational:
+            return FieldElement(self, (fmpq(int(e.p), int(e.q)),) + (fmpq(0),) * (self.degree - 1))
+        if e.is_Add:
+            out = self._eval(e.args[0])
+            for a in e.args[1:]:
+                out = out + self._eval(a)
+            return out
+        if e.is_Mul:
+            out = self._eval(e.args[0])
+            for a in e.args[1:]:
+                out = out * self._eval(a)
+            return out
+        if e.is_Pow and e.exp.is_Rational:
+            p, q = int(e.exp.p), int(e.exp.q)
+            base = self._radical(e.base, q) if q > 1 else self._eval(e.base)
+            if p < 0:
+                base, p = base.inverse(), -p
+            out = FieldElement(self, self.coords(1))
+            for _ in range(p):
+                out = out * base
+            return out
+        return self._radical(e, 1)
+
+    def _radical(self, base, q):
+        key = (base, q)
+        cache = self.__dict__.setdefault("_radicals", {})
+        if key not in cache:
+            from sympy.polys.numberfields import to_number_field
+
+            anp = to_number_field(sympy.root(base, q) if q > 1 else base, self.generator)
+            cs = [sympy.Rational(c) for c in anp.coeffs()][::-1]
+            cs += [sympy.Integer(0)] * (self.degree - len(cs))
+            cache[key] = FieldElement(self, tuple(fmpq(int(c.p), int(c.q)) for c in cs))
+        return cache[key]
 
     def to_sympy(self, coords):
         """The sympy number with these coordinates (expanded)."""
@@ -253,7 +288,8 @@ class NumberField:
 
         if self.degree == 1:
             return "NumberField(QQ)"
-        return f"NumberField({format_number(self.generator)}, minpoly {self.minpoly.as_expr()})"
+        poly = str(self.minpoly.as_expr()).replace("**", "^")
+        return f"NumberField({format_number(self.generator)}, minpoly {poly})"
 
 
 class FieldElement:
@@ -502,8 +538,8 @@ class ExactArray:
         n = self.field.degree
         if n == 1:
             return ExactArray(self.field, [op(self.c[0], other.c[0])])
-        nz_a = [i for i, a in enumerate(self.c) if any(x != 0 for x in a.ravel())]
-        nz_b = [j for j, b in enumerate(other.c) if any(x != 0 for x in b.ravel())]
+        nz_a = [i for i, a in enumerate(self.c) if i == 0 or (a != 0).any()]
+        nz_b = [j for j, b in enumerate(other.c) if j == 0 or (b != 0).any()]
         raw = {}
         for i in nz_a:
             for j in nz_b:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sympy
+from hypothesis import given, settings, strategies as st
 
 from symkkt.kernel import CertificateUnreadable, Verdict, certificate_digest, check_certificate, check_file
 from symkkt.kernel.exact import Numbers
@@ -246,9 +247,14 @@ def test_linear_svm_kkt_point_and_direction():
     assert_invalid(neg, "not positive")
     ref = cert("not_kkt_direction", SVM_ARCH, SVM_DATA, [[[-1, 2]]], {"reason": "nonpositive_margin", "point": 0})
     assert_valid(ref)
+    assert_invalid(tampered(ref, lambda c: c["parameters"][0].update(weight=[[1, -2]])), "not <= 0")
+    assert_invalid(tampered(ref, lambda c: c["witness"].update(reason="stationarity", farkas=[1, 0], point=None)),
+                   "unknown key")
+    farkas = {"reason": "stationarity", "farkas": [-1, 0]}
+    assert_invalid(cert("not_kkt_direction", SVM_ARCH, SVM_DATA, [[[-1, 2]]], farkas), "not positive")
     # (1, -1): margins (2, 1, 4), argmin {1}, column y_1 x_1 = (0, -1); y = (-1, 0) separates
-    assert_valid(cert("not_kkt_direction", SVM_ARCH, SVM_DATA, [[[1, -1]]], {"reason": "stationarity", "farkas": [-1, 0]}))
-    assert_invalid(cert("not_kkt_direction", SVM_ARCH, SVM_DATA, [[[1, -2]]], {"reason": "stationarity", "farkas": [-1, 0]}))
+    assert_valid(cert("not_kkt_direction", SVM_ARCH, SVM_DATA, [[[1, -1]]], farkas))
+    assert_invalid(cert("not_kkt_direction", SVM_ARCH, SVM_DATA, [[[1, -2]]], farkas))       # a true direction
 
 
 def test_direction_needs_homogeneity():
@@ -302,6 +308,26 @@ def test_conv2d_forward_and_kink_names():
     x = [[[1, 2, 3], [4, -1, 6], [7, 8, 9]]]                # unit (0, 0): 1 + (-1) = 0 -> kink
     xs, _ = net.points({"points": [{"x": x, "y": 1}]})
     assert set(net.evaluate(theta, xs[0]).kinks) == {"1:0"}
+
+
+def test_conv_pool_kkt_direction_certificate():
+    """Φ = a·w·(x1 + x2)/2 through conv (kernel 1) → avgpool → flatten → dense; θ = (w, a) = (1, 1)."""
+    arch = {"input": [1, 2], "layers": [{"conv": {"channels": 1, "kernel": 1, "activation": "relu"}},
+                                        {"avgpool": {"kernel": 2}}, "flatten", {"dense": {"width": 1}}]}
+    data = [([[1, 1]], 1), ([2, 2], 1)]                   # nested and flat inputs; margins (1, 2)
+    c = cert("kkt_direction", arch, data, [[[[1]]], [[1]]], {"multipliers": [1, 0]})
+    assert_valid(c)
+    assert_invalid(tampered(c, lambda c: c["witness"].update(multipliers=[2, 0])), "stationarity")
+    assert_invalid(tampered(c, lambda c: c["witness"].update(multipliers=[0, "1/2"])), "inactive")
+    assert_invalid(tampered(c, lambda c: c["parameters"][0].update(weight=[[[1, 1]]])), "length 1")
+
+
+def test_too_many_kinks():
+    """18 hidden units, 17 of them exactly at their kink on the single active point."""
+    arch = {"input": [2], "layers": [{"dense": {"width": 18, "activation": "relu"}}, {"dense": {"width": 1}}]}
+    params = [[[1, 0]] + [[0, 1]] * 17, [[1] * 18]]
+    c = cert("not_kkt_point", arch, [([1, 0], 1)], params, {"reason": "stationarity", "farkas": [-1] + [0] * 53})
+    assert_invalid(c, "too many kinks")
 
 
 ACTS = ["relu", {"leaky_relu": {"slope": "1/10"}}, "linear", {"poly_relu": {"power": 1}},
@@ -464,11 +490,42 @@ def test_number_grammar(text, value):
     ("1+", "end"), ("abc", "cannot parse"), ("2^(1/2)", "no radical hint"), ("1/0", "division by zero"),
     ("2^(2^(1/4))", "exponent must be rational"), ("(1", "missing"), ("1 2", "unexpected"), ("", "end"),
     (0.5, "strings or integers"), (True, "strings or integers"), ("2^100000", "too large"),
-    ("sqrt(2", "missing"), ("1e", "cannot parse"), ("1/((2^(1/4))^4 - 2)", "division by zero"), ("2^(1/4)^4", "index 256")])
+    ("sqrt(2", "missing"), ("1e", "cannot parse"), ("1/((2^(1/4))^4 - 2)", "division by zero"),
+    ("2^(1/4)^4", "index 256")])
 def test_number_grammar_rejects(text, pattern):
     field = dict(FIELD_2_4, radicals=FIELD_2_4["radicals"][:1])
     with pytest.raises(Invalid, match=pattern):
         Numbers(field).num(text)
+
+
+@st.composite
+def expressions(draw, depth=3):
+    """(text, sympy value) of a random expression in the grammar (integer powers only)."""
+    if depth == 0 or draw(st.booleans()):
+        n, d = draw(st.integers(0, 30)), draw(st.integers(1, 9))
+        text = draw(st.sampled_from([f"{n}", f"{n}/{d}", f"{n}.{d}", f"{n}e-{d % 3}"]))
+        return text, sympy.Rational(sympy.nsimplify(text.replace("e-", "*10**-")))
+    op = draw(st.sampled_from(["+", "-", "*", "/", "^", "neg"]))
+    a, va = draw(expressions(depth - 1))
+    if op == "neg":
+        return f"-({a})", -va
+    if op == "^":
+        e = draw(st.integers(-3, 3))
+        if va == 0 and e < 0:
+            e = -e
+        return f"({a})^({e})", va ** e
+    b, vb = draw(expressions(depth - 1))
+    if op == "/" and vb == 0:
+        op = "*"
+    return f"({a}){op}({b})", {"+": va + vb, "-": va - vb, "*": va * vb, "/": va / vb if vb else 0}[op]
+
+
+@given(expressions())
+@settings(max_examples=200, deadline=None)
+def test_grammar_agrees_with_sympy(expr):
+    text, value = expr
+    got = Numbers().num(text)
+    assert (got[0] if got else 0) == Q(int(value.p), int(value.q))
 
 
 def test_negative_radical_hint_rejected():

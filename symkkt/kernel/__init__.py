@@ -18,8 +18,14 @@ Examples
 ...         "data": {"points": [{"x": ["1"], "y": 1}]}, "parameters": [{"weight": [["1"]]}],
 ...         "witness": {"multipliers": ["1"]}}
 >>> cert["digest"] = certificate_digest(cert)
->>> check_certificate(cert)
-Verdict(valid=True, reason='margins >= 1, multipliers >= 0 with complementary slackness, θ = Σ λ_k y_k h_k exactly', claim='kkt_point')
+>>> v = check_certificate(cert)
+>>> v.valid, v.claim
+(True, 'kkt_point')
+>>> cert["witness"]["multipliers"] = ["2"]
+>>> check_certificate(cert).reason
+'digest does not match the certificate contents'
+>>> check_certificate(dict(cert, digest=certificate_digest(cert))).reason.split(":")[0]
+'stationarity fails at parameter 0'
 """
 import hashlib
 import json

@@ -161,10 +161,11 @@ def refute(ctx, direction):
     if reason == ("nonpositive_margin" if direction else "infeasible"):
         ctx.only("reason", "point")
         k = ctx.point(ctx.witness.get("point"), "witness.point")
-        s, rel = F.cmp(ctx.q[k], F.const(0 if direction else 1)), "<=" if direction else "<"
+        b, rel = (0, "<=") if direction else (1, "<")      # KKT direction needs q > 0, KKT point q >= 1
+        s = F.cmp(ctx.q[k], F.const(b))
         if s > 0 or (s == 0 and not direction):
-            raise Invalid(f"point {k} has margin {ctx.fmt(ctx.q[k])}, not {rel} {0 if direction else 1}")
-        return f"point {k} has margin {ctx.fmt(ctx.q[k])} {rel} {0 if direction else 1}"
+            raise Invalid(f"point {k} has margin {ctx.fmt(ctx.q[k])}, not {rel} {b}")
+        return f"point {k} has margin {ctx.fmt(ctx.q[k])} {rel} {b}"
     if reason != "stationarity":
         raise Invalid(f"witness.reason: unknown reason {reason!r}")
     ctx.only("reason", "farkas")
@@ -184,7 +185,8 @@ def refute(ctx, direction):
                 raise Invalid(f"Farkas vector: y·c < 0 for point {k} at slopes "
                               f"{ {u: ctx.fmt(g) for u, g in slopes.items()} }")
             columns += 1
-    return f"Farkas vector: y·θ < 0 and y·c >= 0 for all {columns} vertex Clarke columns of {len(active)} active points"
+    return (f"Farkas vector: y·θ < 0 and y·c >= 0 for all {columns} vertex Clarke columns "
+            f"of {len(active)} active points")
 
 
 CLAIMS = {"kkt_point": (kkt, False), "kkt_direction": (kkt, True),

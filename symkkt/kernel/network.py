@@ -20,6 +20,7 @@ from itertools import product
 from math import prod
 from types import SimpleNamespace
 
+from .exact import Numbers
 from .field import Invalid
 
 
@@ -143,15 +144,16 @@ class Network:
 
     Examples
     --------
-    >>> from symkkt.kernel.exact import Numbers
     >>> net = Network({"input": [2], "layers": [{"dense": {"width": 2, "activation": "relu"}},
-    ...                                         {"dense": {"width": 1}}]}, Numbers())
+    ...                                         {"dense": {"width": 1}}]})
     >>> net.n_params, net.degree
     (6, 2)
     """
 
-    def __init__(self, arch, N):
-        self.N, self.F = N, N.F
+    def __init__(self, arch, N=None):
+        """``N``: the certificate's :class:`~.exact.Numbers` (default: the rationals)."""
+        N = self.N = N or Numbers()
+        self.F = N.F
         _keys(arch, {"input", "layers"}, "architecture")
         shape = arch.get("input")
         if not isinstance(shape, list) or not 1 <= len(shape) <= 3:
