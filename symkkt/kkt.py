@@ -120,8 +120,17 @@ class KKTResult:
         if self.multipliers is not None:
             lines.append(f"  multipliers  {[format_number(m) for m in self.multipliers]}")
             lines.append(f"  Clarke set   {self.clarke_set}")
+        if self.clarke:
+            lines.append(f"  Clarke slopes {_clarke_json(self.clarke)}")
+        if self.identity:
+            lines.append(f"  identity     {self.identity['statement']}: "
+                         f"{format_number(self.identity['lhs'])} = {format_number(self.identity['rhs'])}")
         if self.normalized_margin is not None:
             lines.append(f"  normalized margin {format_number(self.normalized_margin)}")
+        if self.verdict == "refuted":
+            w = _witness_json(self.witness)
+            lines.append(f"  witness      {w}")
+        lines.append(f"  tier         {self.tier}")
         return "\n".join(lines)
 
 
