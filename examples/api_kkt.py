@@ -1,14 +1,12 @@
 """Decide a KKT point from Python, write its certificate and re-check it with the kernel."""
 
-import os
 import sys
 
-from symkkt.api import load_problem
+from symkkt.api import example_paths, load_problem
 from symkkt.certificate import write_json
 from symkkt.kernel import check_certificate
 
-here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kkt", "example1")
-problem, theta = load_problem(*(os.path.join(here, f + ".yaml") for f in ("arch", "data", "params")))
+problem, theta = load_problem(*example_paths("example1"))
 print(problem)
 result = problem.decide(theta)
 print(result)
