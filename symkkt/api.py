@@ -57,8 +57,13 @@ def load_problem(arch_path, data_path, params_path=None, float_input=False):
 
 def decide_kkt(arch_path, data_path, params_path, direction=False, float_input=False):
     """Decide whether the parameters in ``params_path`` are a KKT point (or direction)."""
+    from .errors import NotHomogeneousError
+
     problem, theta = load_problem(arch_path, data_path, params_path, float_input)
-    return problem.decide(theta, direction=direction)
+    try:
+        return problem.decide(theta, direction=direction)
+    except NotHomogeneousError as err:
+        raise err.located(file=arch_path) from None
 
 
 def example_paths(name):

@@ -132,6 +132,9 @@ class Network:
                     h = sympy.MatrixSymbol(f"z{w}", size_out, 1)
             else:
                 name = f"{layer.kind}{i}"
+                if layer.kind == "avgpool":  # a fixed averaging matrix
+                    size_in = int(np.prod(self.arch.shapes[i - 1] if i else self.arch.input))
+                    h = sympy.MatrixSymbol(f"P{i}", int(np.prod(shape)), size_in) * h
                 g.add_node(name, op=layer.kind, layer=i, shape=shape, expr=h)
                 g.add_edge(prev, name)
                 prev = name
