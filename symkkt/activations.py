@@ -28,6 +28,7 @@ import numpy as np
 import sympy
 
 from . import tensor as T
+from .field import as_sympy
 
 _z, _c = sympy.symbols("z c", real=True)
 
@@ -50,7 +51,7 @@ class ActivationRule:
             minus = {"linear": one, "relu": sympy.Integer(0), "poly_relu": sympy.Integer(0),
                      "leaky_relu": activation.slope,
                      "poly_leaky_relu": (activation.slope or 0) ** p}[kind]
-            self.plus, self.minus, self.power = one, sympy.sympify(minus), p
+            self.plus, self.minus, self.power = one, as_sympy(minus), p
             self.coeffs = None
         elif kind == "polynomial":
             self.coeffs = tuple(activation.coeffs)

@@ -25,6 +25,7 @@ import sympy
 
 from . import __version__
 from .numbers import format_number
+from .field import as_sympy
 
 
 def digest(cert):
@@ -124,7 +125,7 @@ def _format_params(params):
     def fmt(v):
         if isinstance(v, list):
             return [fmt(x) for x in v]
-        return format_number(sympy.sympify(v))
+        return format_number(as_sympy(v))
     return [{k: fmt(v) for k, v in layer.items()} for layer in params]
 
 

@@ -38,6 +38,18 @@ from flint import arb, ctx, fmpq, fmpq_mat
 _X = sympy.Symbol("x")
 
 
+def as_sympy(v):
+    """An internal exact number (int, fmpq, Fraction or sympy) as a sympy number (never parses text)."""
+    if isinstance(v, sympy.Basic):
+        return v
+    if isinstance(v, bool) or isinstance(v, str):
+        raise TypeError(f"not an exact number: {v!r}")
+    if isinstance(v, int):
+        return sympy.Integer(v)
+    return sympy.Rational(int(v.numerator) if hasattr(v, "numerator") else int(v.p),
+                          int(v.denominator) if hasattr(v, "denominator") else int(v.q))
+
+
 def _radical_atoms(expr):
     """Pow atoms b^(1/q) (q > 1) that generate the field of a real algebraic ``expr``."""
     out = set()
@@ -114,7 +126,7 @@ class NumberField:
         """
         atoms = set()
         for v in numbers:
-            atoms |= _radical_atoms(sympy.sympify(v) if isinstance(v, int) else v)
+            atoms |= _radical_atoms(as_sympy(v))
         if not atoms:
             return cls(sympy.Integer(1))
         return cls(_simplest_generator(atoms))
@@ -151,7 +163,7 @@ class NumberField:
         The expression tree is evaluated in the field; each distinct radical b^(1/q) is
         located once with sympy's ``to_number_field`` and cached.
         """
-        value = sympy.sympify(value) if isinstance(value, (int, fmpq)) else value
+        value = as_sympy(value)
         if value.is_Rational:
             return (fmpq(int(value.p), int(value.q)),) + (fmpq(0),) * (self.degree - 1)
         if self.degree == 1:

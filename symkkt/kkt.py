@@ -38,6 +38,7 @@ import sympy
 from .linear import Feasible, nonnegative_solution
 from .network import Network
 from .numbers import format_number
+from .field import as_sympy
 from .tensor import ExactDomain
 
 #: most vertices of the Clarke box enumerated per data point
@@ -135,7 +136,7 @@ class KKTResult:
 
 
 def _fmt(v):
-    return format_number(v if isinstance(v, sympy.Basic) else sympy.sympify(v))
+    return format_number(as_sympy(v))
 
 
 def _clarke_json(clarke):
@@ -318,7 +319,7 @@ class MaxMarginProblem:
                         else "|theta|^2 = L * sum(lambda)",
                         "lhs": norm2.to_sympy(), "rhs": rhs.to_sympy(), "holds": norm2 == rhs}
         if direction:
-            c = sympy.sympify(res.margins[res.active[0]]) ** sympy.Rational(L - 2, L)
+            c = as_sympy(res.margins[res.active[0]]) ** sympy.Rational(L - 2, L)
             res.point_multipliers = [sympy.simplify(m * c) for m in res.multipliers]
         if not res.identity["holds"]:  # pragma: no cover - would be a bug upstream
             raise RuntimeError("Euler identity failed on a KKT witness")

@@ -30,7 +30,7 @@ import numpy as np
 import sympy
 from flint import fmpq
 
-from .field import ExactArray, NumberField
+from .field import ExactArray, NumberField, as_sympy
 
 
 def _is_exact(a):
@@ -107,7 +107,7 @@ class ExactDomain:
         return ExactArray.zeros(self.field, shape)
 
     def full(self, shape, value):
-        coords = self.field.coords(sympy.sympify(value))
+        coords = self.field.coords(as_sympy(value))
         out = []
         for c in coords:
             a = np.empty(shape, dtype=object)
@@ -124,7 +124,7 @@ class ExactDomain:
         for s, v in values.items():
             mask = S == s
             if mask.any():
-                for arr, c in zip(out.c, self.field.coords(sympy.sympify(v))):
+                for arr, c in zip(out.c, self.field.coords(as_sympy(v))):
                     arr[mask] = c
         return out
 

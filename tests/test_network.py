@@ -28,7 +28,7 @@ from symkkt.network import Network
 from symkkt.spec import (architecture_from_json, load_architecture, load_data, load_parameters)
 from symkkt.tensor import ExactDomain, FloatDomain, MPDomain
 
-SETTINGS = settings(max_examples=25, deadline=None,
+SETTINGS = settings(max_examples=25, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 FIXED_CONV2D = {"input": [1, 4, 4], "layers": [
