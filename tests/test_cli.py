@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -371,6 +370,7 @@ def test_bad_input_one_line_exit_2(tmp_path, monkeypatch, capsys, case):
     assert not (tmp_path / "PWNED").exists()
 
 
+# regression: the --direction refusal used to be raised without the architecture file's name
 def test_direction_refusal_names_the_architecture_file(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     argv, _ = _bad_argv(tmp_path, "direction_not_homogeneous")

@@ -5,15 +5,8 @@ against the formula d_l = p_l (d_{l-1} + 1) computed here from the layer list, g
 against exact difference quotients and against ``sympy.diff`` of the symbolic network,
 exact outputs against float / mpmath evaluation and against sympy's evaluation of
 ``symbolic_output`` (a different code path), and example1 against THEORY.md §6.
-
-Architectures with an ``avgpool`` layer cannot be built by ``Network`` at the moment (the
-expression graph gives the pooling node the un-pooled shape, see
-``test_network_with_avgpool_builds``); their arithmetic is still tested here on a
-``Network`` whose graph construction is skipped (:func:`make_net`).
 """
 from __future__ import annotations
-
-from unittest import mock
 
 import mpmath
 import networkx as nx
@@ -38,17 +31,8 @@ FIXED_CONV2D = {"input": [1, 4, 4], "layers": [
 
 # ------------------------------------------------------------------------------ helpers
 
-def has_avgpool(arch_json):
-    return any(isinstance(l, dict) and "avgpool" in l for l in arch_json["layers"])
-
-
 def make_net(arch_json):
-    """``Network`` of an architecture; with avgpool the (broken) graph construction is skipped."""
-    arch = architecture_from_json(arch_json)
-    if not has_avgpool(arch_json):
-        return Network(arch)
-    with mock.patch.object(Network, "_build_graph", lambda self: nx.DiGraph()):
-        return Network(arch)
+    return Network(architecture_from_json(arch_json))
 
 
 def act_power(act):
@@ -516,7 +500,7 @@ def test_polynomial_with_one_degree_is_homogeneous():
 # ------------------------------------------------------------------------------ 8. graph
 
 @SETTINGS
-@given(dense_archs() | conv_archs(pool=False))
+@given(dense_archs() | conv_archs() | conv2d_archs() | st.just(FIXED_CONV2D))
 def test_graph_is_a_dag_of_sympy_expressions(arch_json):
     net = Network(architecture_from_json(arch_json))
     g = net.graph
@@ -569,6 +553,8 @@ def test_graph_bias_node():
     assert g.has_edge("b1", "dense1") and g.nodes["b1"]["op"] == "parameter"
 
 
+# regression: the avgpool node used to keep the un-pooled expression, so building the graph
+# of any conv → avgpool → flatten → dense net raised sympy's ShapeError
 @pytest.mark.parametrize("arch_json", [
     FIXED_CONV2D,
     {"input": [1, 6], "layers": [{"conv": {"channels": 2, "kernel": 3, "activation": "relu"}},
