@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import numpy as np
 import sympy
 
 from . import tensor as T
@@ -157,9 +156,3 @@ class ActivationRule:
         t = dom.tanh(Z)
         return dom.full(Z.shape, 1) - t * t
 
-
-def kink_mask(rule, S):
-    """Boolean array: entries where the activation sits exactly on its kink."""
-    if not rule.has_kink:
-        return np.zeros(S.shape, dtype=bool)
-    return S == 0

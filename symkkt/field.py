@@ -417,11 +417,6 @@ class FieldElement:
         return format_number(self.to_sympy())
 
 
-def element_sign(x):
-    """Exact sign of a :class:`FieldElement` (for :mod:`symkkt.linear`)."""
-    return x.sign()
-
-
 # -- arrays ------------------------------------------------------------------------------
 def _objarray(shape, value=0):
     a = np.empty(shape, dtype=object)
