@@ -28,6 +28,7 @@ import sympy
 
 from . import tensor as T
 from .field import as_sympy
+from .numbers import exact_sign
 
 _z, _c = sympy.symbols("z c", real=True)
 
@@ -116,6 +117,61 @@ class ActivationRule:
             if sympy.expand(f.subs(_z, _c * _z) - _c**p * f) != 0:  # pragma: no cover
                 return None, f"branch {f} is not {p}-homogeneous"
         return p, ""
+
+    def value_at_zero(self):
+        """σ(0), exactly (tanh(0) = 0)."""
+        if self.kind == "polynomial":
+            return self.coeffs[0]
+        return sympy.Integer(0)
+
+    def _monomial_everywhere(self):
+        """The degree p if σ(z) = c·z^p for every real z, else None."""
+        if self.piecewise and self.plus == self.minus:
+            return self.power
+        if self.kind == "polynomial":
+            degrees = [i for i, c in enumerate(self.coeffs) if c != 0]
+            return degrees[0] if len(degrees) == 1 else None
+        return None
+
+    def scaling(self, a):
+        """``(f, c)`` with σ(a·t) = f·σ(t) + c for every real t, or ``None`` if no such law holds.
+
+        Laws used (each a one-line identity): a = 1; a = 0 gives the constant σ(0);
+        σ = c·z^p on all of R gives a^p for every a; a positively p-homogeneous σ gives a^p
+        for a > 0 (:meth:`homogeneity`, proved by sign cases).
+
+        Examples
+        --------
+        >>> from symkkt.spec import Activation
+        >>> relu = ActivationRule(Activation("relu"))
+        >>> relu.scaling(sympy.Rational(3, 5)), relu.scaling(sympy.Rational(-3, 5))
+        ((3/5, 0), None)
+        """
+        a = as_sympy(a)
+        zero = sympy.Integer(0)
+        if a == 1:
+            return sympy.Integer(1), zero
+        if a == 0:
+            return zero, self.value_at_zero()
+        p = self._monomial_everywhere()
+        if p is not None:
+            return a**p, zero
+        if self.piecewise and exact_sign(a) > 0:
+            return a**self.power, zero
+        return None
+
+    def derivative_scaling(self, a):
+        """``f`` with σ'(a·t) = f·σ'(t) for every t off kinks (a > 0: also the Clarke interval at a
+        kink is the same), or ``None``."""
+        a = as_sympy(a)
+        if a == 1:
+            return sympy.Integer(1)
+        p = self._monomial_everywhere()
+        if p is not None and a != 0:
+            return a**(p - 1)
+        if self.piecewise and exact_sign(a) > 0:
+            return a**(self.power - 1)
+        return None
 
     # -- numeric over a domain --------------------------------------------------------------
     def apply(self, dom, Z, S):

@@ -9,6 +9,7 @@ domain                    arrays                                  signs
 :class:`ExactDomain`      :class:`~symkkt.field.ExactArray`       exact (Q or Q(α))
 :class:`FloatDomain`      numpy float64                           float (not rigorous)
 :class:`MPDomain`         numpy object arrays of ``mpmath.mpf``   high precision (not rigorous)
+:class:`BallDomain`       numpy object arrays of ``flint.arb``    rigorous where decidable
 ========================  ======================================  ============================
 
 Examples
@@ -28,7 +29,8 @@ import contextlib
 import mpmath
 import numpy as np
 import sympy
-from flint import fmpq
+import flint
+from flint import arb, fmpq
 
 from .field import ExactArray, NumberField, as_sympy
 
@@ -230,3 +232,95 @@ class MPDomain:
 
     def __repr__(self):
         return f"MPDomain(dps={self.dps})"
+
+
+class BallDomain:
+    """Arb ball arithmetic with ``dps`` decimal digits: every value is a rigorous enclosure.
+
+    A sign is decided only when the ball excludes 0 (or is exactly 0); otherwise
+    :meth:`sign` raises ``ArithmeticError`` rather than guess.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> dom = BallDomain(30)
+    >>> with dom.context():
+    ...     v = dom.array([sympy.sqrt(2), sympy.Rational(1, 3)])
+    ...     dom.sign(v - dom.array([1, 1])).tolist()
+    [1, -1]
+    """
+
+    tier = "rigorous enclosure"
+
+    def __init__(self, dps=50):
+        self.dps = int(dps)
+
+    def _arb(self, v):
+        if isinstance(v, arb):
+            return v
+        if isinstance(v, (int, fmpq)):
+            return arb(fmpq(v))
+        v = as_sympy(v)
+        if v.is_Rational:
+            return arb(fmpq(int(v.p), int(v.q)))
+        K = NumberField.of([v])
+        return K.ball(K.coords(v), prec=flint.ctx.prec)
+
+    def array(self, nested):
+        arr = np.array(nested, dtype=object)
+        out = np.empty(arr.shape, dtype=object)
+        with self.context():
+            out.ravel()[:] = [self._arb(v) for v in arr.ravel()]
+        return out
+
+    def zeros(self, shape):
+        out = np.empty(shape, dtype=object)
+        out.fill(arb(0))
+        return out
+
+    def full(self, shape, value):
+        out = np.empty(shape, dtype=object)
+        out.fill(self._arb(value))
+        return out
+
+    def scalar(self, value):
+        return self.full((), value)
+
+    def choose(self, S, values):
+        out = self.zeros(S.shape)
+        for s, v in values.items():
+            out[S == s] = self._arb(v)
+        return out
+
+    @staticmethod
+    def _sign(x):
+        if x > 0:
+            return 1
+        if x < 0:
+            return -1
+        if x.is_zero():
+            return 0
+        raise ArithmeticError(f"the sign of {x} is not decided at this precision")
+
+    def sign(self, a):
+        return np.array([self._sign(x) for x in a.ravel()], dtype=np.int8).reshape(a.shape)
+
+    def context(self):
+        """Working precision for a computation in this domain."""
+        return flint.ctx.workdps(self.dps) if hasattr(flint.ctx, "workdps") else _workdps(self.dps)
+
+    def tanh(self, a):
+        return np.vectorize(lambda x: x.tanh(), otypes=[object])(a)
+
+    def __repr__(self):
+        return f"BallDomain(dps={self.dps})"
+
+
+@contextlib.contextmanager
+def _workdps(dps):
+    old = flint.ctx.dps
+    flint.ctx.dps = dps
+    try:
+        yield
+    finally:
+        flint.ctx.dps = old

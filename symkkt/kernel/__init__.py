@@ -7,6 +7,11 @@ the number field of ``witness.field`` and parses every number with its own gramm
 :mod:`.exact`), compiles the architecture and runs forward pass and backprop exactly
 (:mod:`.network`), and re-decides the claim from these recomputed quantities (:mod:`.claims`).
 
+Claim kinds: ``kkt_point``, ``kkt_direction``, ``not_kkt_point``, ``not_kkt_direction``
+(:mod:`.claims`); ``split_embedding``, ``critical_embedding``, ``not_output_preserved``, whose
+split map T is rebuilt from the witness' steps (:mod:`.splits`). The two embedding claims hold
+for every θ and x and carry ``data = {"points": []}`` and ``parameters = []``.
+
 Trusted: the Python standard library (``fractions``, ``json``, ``hashlib``, ``re``, ``itertools``,
 ``math``) and this package. Nothing else of symkkt is imported and no stored result (margins,
 signs, gradients, verdicts) is believed.

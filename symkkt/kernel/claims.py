@@ -15,11 +15,15 @@ With q_k = y_k Φ(θ; x_k) (data points are numbered from 0 in the order of ``da
 - ``not_kkt_direction``: a point with q_k <= 0, or a Farkas vector as above with the active set
   argmin q (homogeneous net, q_min > 0).
 
+The split-map claims ``split_embedding``, ``critical_embedding`` and ``not_output_preserved``
+are decided in :mod:`.splits` and dispatched from :data:`CLAIMS`.
+
 Nothing stored in the certificate is trusted except as a candidate: margins, pre-activation
 signs, kinks, gradients and identities are all recomputed here.
 """
 from itertools import product
 
+from . import splits
 from .exact import Numbers
 from .field import Invalid
 from .network import Network, _keys
@@ -189,8 +193,14 @@ def refute(ctx, direction):
             f"of {len(active)} active points")
 
 
-CLAIMS = {"kkt_point": (kkt, False), "kkt_direction": (kkt, True),
-          "not_kkt_point": (refute, False), "not_kkt_direction": (refute, True)}
+def _on_context(check, direction):
+    """The claim checker ``cert -> reason`` that runs ``check`` on the recomputed :class:`Context`."""
+    return lambda cert: check(Context(cert), direction)
+
+
+CLAIMS = {"kkt_point": _on_context(kkt, False), "kkt_direction": _on_context(kkt, True),
+          "not_kkt_point": _on_context(refute, False), "not_kkt_direction": _on_context(refute, True),
+          **splits.CLAIMS}
 
 
 def check_claim(cert):
@@ -198,5 +208,4 @@ def check_claim(cert):
     kind = cert["claim"]["kind"]
     if kind not in CLAIMS:
         raise Invalid(f"unknown claim kind {kind!r}")
-    check, direction = CLAIMS[kind]
-    return check(Context(cert), direction)
+    return CLAIMS[kind](cert)

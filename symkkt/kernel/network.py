@@ -13,6 +13,9 @@ Elsewhere the ordinary derivative is used (power p >= 2 at 0: derivative 0). A C
 the backprop chain rule with one such g per kink unit (the conservative set of assumption A.3 of
 [A]; for two-layer nets it is the Clarke subdifferential).
 
+tanh is refused (its values are not exact) unless a network is built with ``allow_tanh`` for
+structural use only (shapes, parameter order, split maps); evaluating it is still refused.
+
 Trusted: the field arithmetic of :mod:`.field` and the parser of :mod:`.exact`.
 """
 from fractions import Fraction
@@ -40,17 +43,20 @@ def _keys(d, allowed, where):
 
 class Activation:
     """``pl``: z^p for z >= 0, (s z)^p for z < 0 (linear, relu, leaky and polynomial ReLUs);
-    ``poly``: a polynomial with coefficients LOW → HIGH."""
+    ``poly``: a polynomial with coefficients LOW → HIGH; ``tanh`` only with ``allow_tanh``
+    (structure only: its values are not exact, so :meth:`apply` refuses it)."""
 
-    def __init__(self, spec, N, where):
-        F, self.F = N.F, N.F
+    def __init__(self, spec, N, where, allow_tanh=False):
+        F, self.F, self.where = N.F, N.F, where
         self.kind, self.s, self.p, self.coeffs = "pl", F.const(1), 1, None
         if spec is None or spec == "linear":
             pass
         elif spec == "relu":
             self.s = F.const(0)
         elif spec == "tanh":
-            raise Invalid(f"{where}: tanh is not exact")
+            if not allow_tanh:
+                raise Invalid(f"{where}: tanh is not exact")
+            self.kind = "tanh"
         elif isinstance(spec, dict) and len(spec) == 1:
             (name, body), = spec.items()
             fields = {"leaky_relu": {"slope"}, "poly_relu": {"power"},
@@ -77,8 +83,8 @@ class Activation:
 
     def homogeneity(self):
         """Power p with σ(tz) = t^p σ(z) for t > 0, or None."""
-        if self.kind == "pl":
-            return self.p
+        if self.kind != "poly":
+            return self.p if self.kind == "pl" else None
         nz = [i for i, c in enumerate(self.coeffs) if not self.F.is_zero(c)]
         return nz[0] if len(nz) == 1 else None
 
@@ -87,6 +93,8 @@ class Activation:
         F = self.F
         if self.identity:
             return z, F.const(1)
+        if self.kind == "tanh":
+            raise Invalid(f"{self.where}: tanh is not exact")
         if self.kind == "poly":
             val, der = (), ()
             for i in range(len(self.coeffs) - 1, -1, -1):
@@ -101,10 +109,21 @@ class Activation:
         val = F.mul(zp, z if sg > 0 else F.mul(self.s, z))
         return val, F.mul(F.const(self.p), zp if sg > 0 else F.mul(self.s, zp))
 
+    def same(self, other):
+        """Is ``other`` (over the same field) the same function?  (Compared by kind, power, slope
+        and polynomial coefficients; ``linear`` equals a leaky ReLU of slope 1.)"""
+        F = self.F
+        if (self.kind, self.p) != (other.kind, other.p) or not F.is_zero(F.sub(self.s, other.s)):
+            return False
+        a, b = list(self.coeffs or ()), list(other.coeffs or ())
+        n = max(len(a), len(b))
+        return all(F.is_zero(F.sub(u, v)) for u, v in zip(a + [()] * (n - len(a)), b + [()] * (n - len(b))))
+
 
 class Layer:
     """A linear map given per output unit by connections (weight index or None, input index);
-    ``None`` means the fixed coefficient ``coef`` (average pooling), followed by ``act``."""
+    ``None`` means the fixed coefficient ``coef`` (average pooling), followed by ``act``.
+    ``pos`` is the layer's index in ``architecture.layers``."""
 
     def __init__(self, out_shape, conns, act, coef=None, wshape=None, unit_bias=None, bias=False):
         self.out_shape, self.conns, self.act, self.coef = out_shape, conns, act, coef
@@ -150,9 +169,11 @@ class Network:
     (6, 2)
     """
 
-    def __init__(self, arch, N=None):
-        """``N``: the certificate's :class:`~.exact.Numbers` (default: the rationals)."""
+    def __init__(self, arch, N=None, allow_tanh=False):
+        """``N``: the certificate's :class:`~.exact.Numbers` (default: the rationals);
+        ``allow_tanh``: accept tanh layers for structural use only (no evaluation)."""
         N = self.N = N or Numbers()
+        self.allow_tanh = allow_tanh
         self.F = N.F
         _keys(arch, {"input", "layers"}, "architecture")
         shape = arch.get("input")
@@ -192,6 +213,7 @@ class Network:
                         ("has a bias" if layer.bias else "has a non-homogeneous activation")
             else:
                 raise Invalid(f"architecture.layers[{i}]: unknown layer kind {kind!r}")
+            layer.pos = i
             self.layers.append(layer)
             shape = layer.out_shape
         if prod(shape) != 1:
@@ -204,7 +226,7 @@ class Network:
         bias = body.get("bias", False)
         if not isinstance(bias, bool):
             raise Invalid(f"{where}.bias: must be true or false")
-        act = Activation(body.get("activation"), self.N, f"{where}.activation")
+        act = Activation(body.get("activation"), self.N, f"{where}.activation", self.allow_tanh)
         if kind == "dense":
             if len(shape) != 1:
                 raise Invalid(f"{where}: dense needs a flat input (add a flatten layer)")

@@ -1,0 +1,9 @@
+"""Embeddings of narrow networks into wide ones: split maps, their proofs, and KKT transfer.
+
+- :mod:`.maps`: the maps T (neuron/channel splits of [A], one-step splits and null units of [B]);
+- :mod:`.prove`: output and gradient preservation proved for all θ and x;
+- :mod:`.check`: the ``embed`` decision (properties, witnesses, KKT transfer, criticality).
+"""
+from .maps import Embedding, Step, chain, critical_split, null_unit, parse_step, split
+
+__all__ = ["Embedding", "Step", "chain", "critical_split", "null_unit", "parse_step", "split"]

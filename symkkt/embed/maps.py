@@ -1,0 +1,432 @@
+"""Splitting maps T as objects: neuron and channel splits ([A]), one-step splits and null units ([B]).
+
+A step replaces one unit (a dense unit or a conv output channel) of a hidden weight layer, in
+place, by s children. Child i gets the unit's incoming weights (and bias) times ``incoming[i]``
+and, in the next weight layer, the unit's outgoing weights times ``outgoing[i]``:
+
+==================  ============================  ==================  ===================
+step                flag                          incoming            outgoing
+==================  ============================  ==================  ===================
+neuron / channel    ``--split L:U:c1,...,cs``      c_i                 c_i
+one-step [B]        ``--critical-split L:U:α``     1, 1                α, 1 − α
+null unit [B]       ``--null L``                   (1, 0) on the last  (1, 0)
+==================  ============================  ==================  ===================
+
+A dense layer followed (possibly after average pooling) by a flatten and a dense layer has its
+channel's block of dense columns split, in flatten order. Every step, and every composition of
+steps, is a linear map θ ↦ Tθ with at most one non-zero entry per row; :class:`Embedding`
+stores it as ``index[r]`` (the source parameter of wide parameter r, -1 for a zero row) and
+``coef[r]``, with the per-unit multipliers it came from (``units``), which the proofs in
+:mod:`symkkt.embed.prove` use as candidates and re-check.
+
+This module decides nothing; it builds maps. It trusts the architecture validation of
+:mod:`symkkt.spec`.
+
+Examples
+--------
+>>> from symkkt.spec import architecture_from_json
+>>> from symkkt.network import Network
+>>> net = Network(architecture_from_json(
+...     {"input": [2], "layers": [{"dense": {"width": 2, "activation": "relu"}},
+...                               {"dense": {"width": 1}}]}))
+>>> T = Embedding.identity(net).then(parse_step("1:0:3/5,4/5"))
+>>> T.target.parameter_names
+['W1[0,0]', 'W1[0,1]', 'W1[1,0]', 'W1[1,1]', 'W1[2,0]', 'W1[2,1]', 'W2[0,0]', 'W2[0,1]', 'W2[0,2]']
+>>> [str(v) for v in T.forward([1, 2, 3, 4, 5, 6])]
+['3/5', '6/5', '4/5', '8/5', '3', '4', '3', '4', '6']
+>>> [str(v) for v in T.pullback(T.forward([1, 2, 3, 4, 5, 6]))]
+['1', '2', '3', '4', '5', '6']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import sympy
+
+from ..errors import UsageError
+from ..field import as_sympy
+from ..network import Network
+from ..numbers import exact_sign, format_number, parse_number
+
+__all__ = ["Step", "Embedding", "parse_step", "split", "critical_split", "null_unit"]
+
+_ONE, _ZERO = sympy.Integer(1), sympy.Integer(0)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One splitting step.
+
+    Attributes
+    ----------
+    kind : {"split", "critical_split", "null"}
+    layer : int
+        1-based weight layer (in the network the previous steps produced).
+    unit : int or None
+        0-based unit (dense) or output channel (conv); ``None`` for a null unit (appended).
+    coeffs : tuple
+        Split coefficients c_i (``split``).
+    alpha : sympy number or None
+        ``critical_split`` only.
+    """
+
+    kind: str
+    layer: int
+    unit: int | None = None
+    coeffs: tuple = ()
+    alpha: object = None
+    flag: str = ""
+
+    @property
+    def incoming(self):
+        if self.kind == "split":
+            return tuple(self.coeffs)
+        return (_ONE, _ONE) if self.kind == "critical_split" else (_ONE, _ZERO)
+
+    @property
+    def outgoing(self):
+        if self.kind == "split":
+            return tuple(self.coeffs)
+        return (self.alpha, 1 - self.alpha) if self.kind == "critical_split" else (_ONE, _ZERO)
+
+    @property
+    def place(self):
+        """Where the step came from, for error messages (``--split 1:0:3/5,4/5``)."""
+        return self.flag or self.label()
+
+    def label(self):
+        """The command-line form of the step."""
+        if self.kind == "split":
+            return f"--split {self.layer}:{self.unit}:{','.join(format_number(c) for c in self.coeffs)}"
+        if self.kind == "critical_split":
+            return f"--critical-split {self.layer}:{self.unit}:{format_number(self.alpha)}"
+        return f"--null {self.layer}"
+
+    def to_json(self):
+        """The certificate / splits-file form of the step."""
+        if self.kind == "split":
+            return {"split": {"layer": self.layer, "unit": self.unit,
+                              "coeffs": [format_number(c) for c in self.coeffs]}}
+        if self.kind == "critical_split":
+            return {"critical_split": {"layer": self.layer, "unit": self.unit,
+                                       "alpha": format_number(self.alpha)}}
+        return {"null": {"layer": self.layer}}
+
+
+def split(layer, unit, coeffs):
+    """A neuron / channel split step with exact coefficients (numbers or strings)."""
+    return Step("split", int(layer), int(unit), tuple(parse_number(c) for c in coeffs))
+
+
+def critical_split(layer, unit, alpha):
+    """A one-step split T^α of [B]."""
+    return Step("critical_split", int(layer), int(unit), alpha=parse_number(alpha))
+
+
+def null_unit(layer):
+    """A null embedding: a zero unit appended to ``layer``."""
+    return Step("null", int(layer))
+
+
+def _int(text, what, place):
+    text = text.strip()
+    if not text.isdigit():
+        raise UsageError(f"{what} must be a non-negative integer, got {text!r}", place=place)
+    return int(text)
+
+
+def parse_step(text, kind="split"):
+    """Parse ``LAYER:UNIT:c1,c2,...`` (split), ``LAYER:UNIT:ALPHA`` (critical) or ``LAYER`` (null).
+
+    Raises :class:`~symkkt.errors.UsageError` naming the flag on malformed text.
+
+    Examples
+    --------
+    >>> parse_step("2:1:sqrt(2)/2, sqrt(2)/2").coeffs
+    (sqrt(2)/2, sqrt(2)/2)
+    >>> parse_step("1:0:1/3", "critical_split").alpha
+    1/3
+    >>> parse_step("1:x:1")
+    Traceback (most recent call last):
+    ...
+    symkkt.errors.UsageError: --split 1:x:1: UNIT must be a non-negative integer, got 'x'
+    """
+    flag = {"split": "--split", "critical_split": "--critical-split", "null": "--null"}[kind]
+    place = f"{flag} {text}"
+    if kind == "null":
+        layer = _int(text, "LAYER", place)
+        if layer < 1:
+            raise UsageError("LAYER is 1-based", place=place)
+        return Step("null", layer, flag=place)
+    parts = text.split(":")
+    if len(parts) != 3:
+        form = "LAYER:UNIT:c1,c2,..." if kind == "split" else "LAYER:UNIT:ALPHA"
+        raise UsageError(f"expected {form}", place=place)
+    layer, unit = _int(parts[0], "LAYER", place), _int(parts[1], "UNIT", place)
+    if layer < 1:
+        raise UsageError("LAYER is 1-based (the first weight layer is 1)", place=place)
+    if kind == "split":
+        items = [c for c in parts[2].split(",")]
+        if not items or any(not c.strip() for c in items):
+            raise UsageError("coefficients must be a non-empty comma-separated list", place=place)
+        coeffs = tuple(parse_number(c.strip(), place=f"{place} coefficient {i + 1}")
+                       for i, c in enumerate(items))
+        return Step("split", layer, unit, coeffs, flag=place)
+    return Step("critical_split", layer, unit, alpha=parse_number(parts[2].strip(), place=f"{place} ALPHA"),
+                flag=place)
+
+
+def _expand(idx, coef, axis, j, mults, block=1):
+    """Replace slice ``j`` (of ``block`` entries) along ``axis`` by copies times ``mults``."""
+    shape = idx.shape
+    if block > 1:  # dense columns of a channel: view the axis as (channels, block)
+        idx = idx.reshape(shape[:axis] + (shape[axis] // block, block) + shape[axis + 1:])
+        coef = coef.reshape(idx.shape)
+    take = [slice(None)] * idx.ndim
+    take[axis] = slice(j, j + 1)
+    piece_i, piece_c = idx[tuple(take)], coef[tuple(take)]
+    parts_i, parts_c = [], []
+    for m in mults:
+        if m == 0:
+            parts_i.append(np.full(piece_i.shape, -1))
+            parts_c.append(np.full(piece_c.shape, _ZERO, dtype=object))
+        else:
+            parts_i.append(piece_i.copy())
+            parts_c.append(piece_c * m)
+    before, after = [slice(None)] * idx.ndim, [slice(None)] * idx.ndim
+    before[axis], after[axis] = slice(0, j), slice(j + 1, None)
+    new_i = np.concatenate([idx[tuple(before)], *parts_i, idx[tuple(after)]], axis=axis)
+    new_c = np.concatenate([coef[tuple(before)], *parts_c, coef[tuple(after)]], axis=axis)
+    if block > 1:
+        out = shape[:axis] + (new_i.shape[axis] * block,) + shape[axis + 1:]
+        new_i, new_c = new_i.reshape(out), new_c.reshape(out)
+    return new_i, new_c
+
+
+class Embedding:
+    """A linear map T from the parameters of ``source`` to those of ``target``.
+
+    Use :meth:`identity` and :meth:`then` (or :func:`chain`) to build one; every map knows its
+    networks, its exact sparse matrix (:meth:`matrix`), maps parameters forward (:meth:`forward`)
+    and back (:meth:`pullback`), composes (:meth:`then`), and writes the wide network
+    (:meth:`target_files`).
+
+    Attributes
+    ----------
+    source, target : Network
+    steps : tuple of Step
+    index : numpy.ndarray of int
+        Source parameter of each target parameter (-1: the row of T is zero).
+    coef : list of sympy numbers
+        The non-zero entry of each row of T (0 for a zero row).
+    units : dict
+        Weight layer (1-based) -> per target unit ``(source unit, incoming, outgoing)``
+        multipliers, for the layers whose units changed.
+    """
+
+    def __init__(self, source, target, steps, index, coef, units):
+        self.source, self.target, self.steps = source, target, tuple(steps)
+        self.index = np.asarray(index, dtype=np.int64)
+        self.coef = list(coef)
+        self.units = units
+
+    @classmethod
+    def identity(cls, network):
+        """The identity map of a network (the start of a chain)."""
+        m = network.num_parameters
+        return cls(network, network, (), np.arange(m), [_ONE] * m, {})
+
+    # -- structure ------------------------------------------------------------------------------
+    @property
+    def kinds(self):
+        return {s.kind for s in self.steps}
+
+    @property
+    def is_split_chain(self):
+        """All steps are neuron / channel splits ([A]): the maps of Theorems 4.8 and 4.11."""
+        return self.kinds <= {"split"}
+
+    def accepts(self, network):
+        """Whether this map can be applied to parameters of ``network``."""
+        return network.arch == self.source.arch
+
+    def then(self, step):
+        """The composition (step ∘ self): apply ``step`` to the target network of this map."""
+        one = _build(self.target, step)
+        index = np.where(one.index >= 0, self.index[np.maximum(one.index, 0)], -1)
+        coef = [(c * self.coef[i]) if i >= 0 else _ZERO for c, i in zip(one.coef, one.index)]
+        units = {}
+        for w in set(self.units) | set(one.units):
+            inner = self.units.get(w)
+            outer = one.units.get(w) or [(u, _ONE, _ONE) for u in range(_units(self.target, w))]
+            units[w] = [(inner[p][0], inner[p][1] * a, inner[p][2] * b) if inner else (p, a, b)
+                        for p, a, b in outer]
+        return Embedding(self.source, one.target, self.steps + (step,), index, coef, units)
+
+    def unit_map(self, w):
+        """Per target unit of weight layer ``w``: ``(source unit, incoming, outgoing)``."""
+        if w in self.units:
+            return self.units[w]
+        return [(u, _ONE, _ONE) for u in range(_units(self.source, w))]
+
+    # -- the linear map -------------------------------------------------------------------------
+    def forward(self, theta):
+        """Tθ for a flat θ of exact numbers (sympy), as a list."""
+        theta = [as_sympy(t) for t in theta]
+        return [c * theta[i] if i >= 0 else _ZERO for c, i in zip(self.coef, self.index)]
+
+    def pullback(self, eta):
+        """Tᵀη for a flat wide η of exact numbers, as a list."""
+        out = [_ZERO] * self.source.num_parameters
+        for c, i, e in zip(self.coef, self.index, eta):
+            if i >= 0:
+                out[i] += c * as_sympy(e)
+        return out
+
+    def forward_array(self, dom, theta):
+        """Tθ for θ a 1-D array in domain ``dom`` (exact, float or mpmath)."""
+        coef = dom.array(self.coef)
+        return theta[np.maximum(self.index, 0)] * coef
+
+    def pullback_array(self, dom, eta):
+        """Tᵀη for η a 1-D array in domain ``dom``."""
+        from .. import tensor as T
+
+        keep = np.nonzero(self.index >= 0)[0]
+        values = (eta * dom.array(self.coef))[keep]
+        return T.scatter_add(dom, (self.source.num_parameters,), (self.index[keep],), values)
+
+    def matrix(self):
+        """T as a sympy SparseMatrix (rows: target parameters, columns: source parameters)."""
+        entries = {(r, int(i)): c for r, (i, c) in enumerate(zip(self.index, self.coef)) if i >= 0 and c != 0}
+        return sympy.SparseMatrix(self.target.num_parameters, self.source.num_parameters, entries)
+
+    def column_norms(self):
+        """(TᵀT)_cc = Σ_r T_rc² for every source parameter c (T has one non-zero per row, so
+        TᵀT is diagonal)."""
+        out = [_ZERO] * self.source.num_parameters
+        for c, i in zip(self.coef, self.index):
+            if i >= 0:
+                out[i] += c * c
+        return out
+
+    def rows_json(self):
+        """T as certificate rows ``[[source index or None, "coef"], ...]``."""
+        return [[int(i), format_number(c)] if i >= 0 else [None, "0"] for i, c in zip(self.index, self.coef)]
+
+    def numbers(self):
+        """Exact constants of the map (for choosing a number field)."""
+        return list({c for c in self.coef if c != 0})
+
+    # -- files ----------------------------------------------------------------------------------
+    def target_files(self, theta=None):
+        """``(architecture JSON, parameters JSON or None)`` of the wide network."""
+        arch = self.target.arch.to_json()
+        if theta is None:
+            return arch, None
+        layers = self.target.unflatten(self.forward(theta))
+        params = [{"weight": _fmt(l["weight"]), **({"bias": _fmt(l["bias"])} if l["bias"] is not None else {})}
+                  for l in layers]
+        return arch, params
+
+    def __repr__(self):
+        steps = "; ".join(s.label() for s in self.steps) or "identity"
+        return (f"<Embedding {steps}: m={self.source.num_parameters} -> {self.target.num_parameters}, "
+                f"widths {_widths(self.source)} -> {_widths(self.target)}>")
+
+    def _repr_latex_(self):
+        return (rf"$T:\mathbb{{R}}^{{{self.source.num_parameters}}}\to\mathbb{{R}}^{{{self.target.num_parameters}}},"
+                rf"\ \theta\mapsto T\theta$ ({len(self.steps)} step(s))")
+
+
+def chain(network, steps):
+    """The composition of ``steps`` applied in order to ``network`` (each on the previous result)."""
+    emb = Embedding.identity(network)
+    for step in steps:
+        emb = emb.then(step)
+    return emb
+
+
+def _fmt(v):
+    if isinstance(v, list):
+        return [_fmt(x) for x in v]
+    return format_number(as_sympy(v))
+
+
+def _widths(net):
+    return [l.width if l.kind == "dense" else l.channels for l in (net.arch.layers[i] for i in net.arch.weight_layers)]
+
+
+def _units(net, w):
+    layer = net.arch.layers[net.arch.weight_layers[w - 1]]
+    return layer.width if layer.kind == "dense" else layer.channels
+
+
+def _build(net, step):
+    """The one-step map of ``step`` on ``net`` (validated against the architecture)."""
+    arch = net.arch
+    nw = len(arch.weight_layers)
+    place = step.place
+    if not 1 <= step.layer <= nw:
+        raise UsageError(f"LAYER {step.layer} out of range: the network has {nw} weight layers", place=place)
+    if step.layer == nw:
+        raise UsageError(f"weight layer {step.layer} is the output layer; split a hidden layer (1..{nw - 1})",
+                         place=place)
+    w = step.layer
+    li, lj = arch.weight_layers[w - 1], arch.weight_layers[w]
+    layer, nxt = arch.layers[li], arch.layers[lj]
+    n = layer.width if layer.kind == "dense" else layer.channels
+    unit = n - 1 if step.kind == "null" else step.unit
+    if not 0 <= unit < n:
+        raise UsageError(f"UNIT {unit} out of range: weight layer {w} has {n} "
+                         f"{'units' if layer.kind == 'dense' else 'channels'} (0..{n - 1})", place=place)
+    if step.kind == "split" and not step.coeffs:
+        raise UsageError("a split needs at least one coefficient", place=place)
+    inc, out = step.incoming, step.outgoing
+    s = len(inc)
+    grown = replace(layer, width=n + s - 1) if layer.kind == "dense" else replace(layer, channels=n + s - 1)
+    target_arch = replace(arch, layers=arch.layers[:li] + (grown,) + arch.layers[li + 1:])
+    target = Network(target_arch)
+
+    shapes = net.param_shapes
+    index, coef, offset = [], [], 0
+    for v, sh in enumerate(shapes, start=1):
+        blocks = [("weight", sh["weight"])] + ([("bias", sh["bias"])] if sh.get("bias") else [])
+        for name, shape in blocks:
+            size = math.prod(shape)
+            idx = (offset + np.arange(size)).reshape(shape)
+            cf = np.full(shape, _ONE, dtype=object)
+            offset += size
+            if v == w:
+                idx, cf = _expand(idx, cf, 0, unit, inc)
+            elif v == w + 1 and name == "weight":
+                if nxt.kind == "conv":
+                    idx, cf = _expand(idx, cf, 1, unit, out)
+                else:   # dense: the channel's block of flattened inputs
+                    block = shape[1] // n
+                    idx, cf = _expand(idx, cf, 1, unit, out, block)
+            index.append(idx.ravel())
+            coef.extend(cf.ravel().tolist())
+    index = np.concatenate(index)
+    units = {w: [(u, _ONE, _ONE) for u in range(unit)] + [(unit, a, b) for a, b in zip(inc, out)]
+             + [(u, _ONE, _ONE) for u in range(unit + 1, n)]}
+    if len(index) != target.num_parameters:  # pragma: no cover - a bug in the layout
+        raise RuntimeError("split map does not match the wide parameter layout")
+    return Embedding(net, target, (step,), index, coef, units)
+
+
+def coefficient_problems(step):
+    """Why a split step is not an [A] split: ``[]`` or reasons (negative c, Σc² ≠ 1)."""
+    if step.kind != "split":
+        return [f"{step.label()} is a [B] embedding, not a neuron split"]
+    out = []
+    neg = [i for i, c in enumerate(step.coeffs) if exact_sign(c) < 0]
+    if neg:
+        out.append(f"coefficient c_{neg[0] + 1} = {format_number(step.coeffs[neg[0]])} < 0")
+    total = sum(c * c for c in step.coeffs)
+    if exact_sign(total - 1) != 0:
+        out.append(f"sum of squares {format_number(total)} != 1")
+    return out
