@@ -35,7 +35,8 @@ EXAMPLES = {
     "split_infeasible": ("example1 split with c = (1/2, 1/2): infeasible image", False),
 }
 
-__all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "decide_kkt", "load_example",
+__all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "decide_kkt", "decide_embedding",
+           "load_example",
            "EXAMPLES", "load_architecture", "load_data", "load_parameters"]
 
 
@@ -64,6 +65,44 @@ def decide_kkt(arch_path, data_path, params_path, direction=False, float_input=F
         return problem.decide(theta, direction=direction)
     except NotHomogeneousError as err:
         raise err.located(file=arch_path) from None
+
+
+def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=None, float_input=False, dps=50):
+    """Build the map of ``steps`` on the architecture file and decide its properties.
+
+    Parameters
+    ----------
+    arch_path : str
+    steps : list of symkkt.embed.Step
+        Applied in order, each on the network the previous ones produced.
+    data_path, params_path : str, optional
+        Both or neither: enable KKT transfer (labels ±1), or with ``loss`` the landscape checks.
+    loss : {"mse", "exp", "logistic"}, optional
+
+    Returns
+    -------
+    (symkkt.embed.check.EmbedResult, theta or None)
+    """
+    from .embed.check import decide
+    from .embed.maps import chain
+    from .errors import UsageError
+
+    if (data_path is None) != (params_path is None):
+        raise UsageError("give both DATA and PARAMS, or neither", "<command line>")
+    if loss is not None and data_path is None:
+        raise UsageError(f"--loss {loss} needs DATA and PARAMS", "<command line>")
+    arch = load_architecture(arch_path)
+    net = Network(arch)
+    if not steps:
+        raise UsageError("no split given (use --split, --critical-split, --null or --splits)", "<command line>")
+    emb = chain(net, steps)
+    data = theta = None
+    if data_path is not None:
+        data = load_data(data_path, arch, float_input=float_input)
+        if loss is None:
+            require_binary_labels(data)
+        theta = net.flatten(load_parameters(params_path, arch, float_input=float_input))
+    return decide(emb, data, theta, loss=loss, dps=dps), theta
 
 
 def example_paths(name):

@@ -129,6 +129,34 @@ def _format_params(params):
     return [{k: fmt(v) for k, v in layer.items()} for layer in params]
 
 
+def write_files(files):
+    """Write several files all or nothing: each to a temporary file first, then all renamed.
+
+    ``files`` maps a path to a JSON-ready object; ``.yaml``/``.yml`` paths are written as YAML.
+    """
+    import yaml
+
+    temps = []
+    try:
+        for path, obj in files.items():
+            path = os.fspath(path)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".symkkt-")
+            temps.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                if path.lower().endswith((".yaml", ".yml")):
+                    yaml.safe_dump(obj, fh, sort_keys=False, allow_unicode=True, default_flow_style=None)
+                else:
+                    json.dump(obj, fh, indent=1, ensure_ascii=False)
+                    fh.write("\n")
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+
+
 def write_json(obj, path):
     """Write JSON atomically (a temporary file renamed into place: nothing half-written)."""
     path = os.fspath(path)
@@ -143,3 +171,50 @@ def write_json(obj, path):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def embedding_certificate(result):
+    """Certificate for an :class:`~symkkt.embed.check.EmbedResult`, or ``None``.
+
+    ``split_embedding``: the map is a chain of [A] splits and isometry, output and gradient
+    preservation were proved. ``critical_embedding``: a chain of [B] steps whose output
+    preservation was proved. ``not_output_preserved``: an exact witness (θ, x) where the outputs
+    differ. The kernel rebuilds T from ``witness.steps`` and re-decides each claim.
+    """
+    from .field import NumberField
+    from .numbers import parse_number
+
+    emb = result.embedding
+    props = result.properties
+    witness = {"steps": [s.to_json() for s in emb.steps], "target_architecture": emb.target.arch.to_json(),
+               "map": emb.rows_json()}
+    numbers = emb.numbers()
+    out = props["output_preserved"]
+    if emb.is_split_chain and all(props[k].verdict == "holds"
+                                  for k in ("isometry", "output_preserved", "gradient_preserved")):
+        kind, data, params = "split_embedding", {"points": []}, []
+        statement = ("T is a composition of neuron/channel splits with c >= 0 and sum c^2 = 1 on positively "
+                     "1-homogeneous activations: isometry, output and gradient preservation for all theta, x")
+        theorem = "[A] Theorems 4.8 and 4.11, Proposition 4.4"
+    elif not emb.is_split_chain and emb.kinds <= {"critical_split", "null"} and out.verdict == "holds":
+        kind, data, params = "critical_embedding", {"points": []}, []
+        statement = "one-step splits and null units: the wide output equals the narrow output for all theta, x"
+        theorem = "[B] critical embeddings (output preservation)"
+    elif out.verdict == "refuted" and out.tier == "exact":
+        kind = "not_output_preserved"
+        theta = [parse_number(v) for v in out.witness["theta"]]
+        x = [parse_number(v) for v in out.witness["x"]]
+        numbers += theta + x
+        data = {"points": [{"x": [format_number(v) for v in x], "y": "1"}]}
+        params = _format_params([{"weight": l["weight"], **({"bias": l["bias"]} if l["bias"] is not None else {})}
+                                 for l in emb.source.unflatten(theta)])
+        statement = (f"the wide output {out.witness['wide']} differs from the narrow output "
+                     f"{out.witness['narrow']} at this theta and x")
+        theorem = "counterexample to output preservation"
+    else:
+        return None
+    cert = {"symkkt_certificate": 1,
+            "claim": {"kind": kind, "statement": statement, "theorem": theorem},
+            "architecture": emb.source.arch.to_json(), "data": data, "parameters": params,
+            "witness": witness}
+    return finish(cert, NumberField.of(numbers + emb.source.constants()))

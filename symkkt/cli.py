@@ -20,6 +20,16 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
+class _StepAction(argparse.Action):
+    """Collect --split / --critical-split / --null in command-line order as (kind, text)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        kind = {"--split": "split", "--critical-split": "critical_split", "--null": "null"}[option_string]
+        steps = list(getattr(namespace, self.dest, None) or [])
+        steps.append((kind, values))
+        setattr(namespace, self.dest, steps)
+
+
 def build_parser():
     p = _Parser(prog="symkkt", description="Exact checks of KKT points of homogeneous neural networks. "
                 "Exit codes: 0 holds/valid, 1 refuted/invalid, 3 inconclusive, 2 bad input.")
@@ -40,6 +50,30 @@ def build_parser():
                      help="read floats in JSON inputs as their exact binary values")
     kkt.add_argument("--json", action="store_true", help="print one JSON object")
 
+    emb = sub.add_parser("embed", help="split a network: isometry, output and gradient preservation for all "
+                         "θ, x; KKT transfer or critical points on DATA PARAMS")
+    emb.add_argument("arch")
+    emb.add_argument("data", nargs="?")
+    emb.add_argument("params", nargs="?")
+    emb.add_argument("--split", action=_StepAction, dest="steps", metavar="LAYER:UNIT:c1,c2,...",
+                     help="neuron/channel split of [A] (repeatable; each index refers to the network the "
+                          "previous steps produced; children replace the unit in place)")
+    emb.add_argument("--critical-split", action=_StepAction, dest="steps", metavar="LAYER:UNIT:ALPHA",
+                     help="one-step split of [B]: copy incoming weights, outgoing ALPHA and 1-ALPHA")
+    emb.add_argument("--null", action=_StepAction, dest="steps", metavar="LAYER",
+                     help="null embedding of [B]: append a zero unit to LAYER")
+    emb.add_argument("--splits", metavar="FILE", help="YAML/JSON file with a 'splits:' list (applied first)")
+    emb.add_argument("--loss", choices=("mse", "exp", "logistic"),
+                     help="with DATA PARAMS: criticality, the line of critical points and Hessian inertia")
+    emb.add_argument("--precision", type=int, default=50, metavar="DIGITS",
+                     help="digits for high-precision landscape checks (tanh, exp, logistic; default 50)")
+    emb.add_argument("--cert", metavar="FILE", help="write the certificate (structural claim or counterexample)")
+    emb.add_argument("--out-arch", metavar="FILE", help="write the wide architecture (YAML or JSON)")
+    emb.add_argument("--out-params", metavar="FILE", help="write T·PARAMS, the wide parameters (YAML or JSON)")
+    emb.add_argument("--float-input", action="store_true",
+                     help="read floats in JSON inputs as their exact binary values")
+    emb.add_argument("--json", action="store_true", help="print one JSON object")
+
     ver = sub.add_parser("verify", help="re-check certificates with the independent kernel")
     ver.add_argument("certs", nargs="+", metavar="CERT")
     ver.add_argument("--json", action="store_true", help="print one JSON object")
@@ -55,7 +89,8 @@ def main(argv=None):
     from .errors import SymkktInputError
 
     try:
-        return {"info": cmd_info, "kkt": cmd_kkt, "verify": cmd_verify, "demo": cmd_demo}[args.command](args)
+        return {"info": cmd_info, "kkt": cmd_kkt, "embed": cmd_embed, "verify": cmd_verify,
+                "demo": cmd_demo}[args.command](args)
     except SymkktInputError as err:
         sys.stderr.write(f"symkkt: {err.line()}\n")
         return EXIT_BAD_INPUT
@@ -77,12 +112,14 @@ def _emit(args, obj, text):
         print(text)
 
 
-def _check_writable(path):
+def _check_writable(path, flag="--cert"):
     from .errors import UsageError
 
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UsageError("folder does not exist", path, "--cert")
+        raise UsageError("folder does not exist", path, flag)
+    if flag in ("--out-arch", "--out-params") and os.path.splitext(path)[1].lower() not in (".yaml", ".yml", ".json"):
+        raise UsageError("file name must end in .yaml, .yml or .json", path, flag)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -135,6 +172,46 @@ def cmd_kkt(args):
     text = repr(result)
     if args.cert:
         text += f"\n  certificate  {args.cert if 'certificate' in obj else 'none (inconclusive)'}"
+    _emit(args, obj, text)
+    return result.exit_code
+
+
+def cmd_embed(args):
+    from .api import decide_embedding
+    from .certificate import write_json, write_files
+    from .embed.maps import load_splits, parse_step
+    from .errors import UsageError
+
+    for flag, path in (("--cert", args.cert), ("--out-arch", args.out_arch), ("--out-params", args.out_params)):
+        if path:
+            _check_writable(path, flag)
+    if args.out_params and not args.params:
+        raise UsageError("--out-params needs PARAMS", "<command line>")
+    if args.precision < 10:
+        raise UsageError(f"--precision must be at least 10 digits, got {args.precision}", "<command line>")
+    steps = load_splits(args.splits) if args.splits else []
+    steps += [parse_step(text, kind) for kind, text in (args.steps or [])]
+    result, theta = decide_embedding(args.arch, steps, args.data, args.params, loss=args.loss,
+                                     float_input=args.float_input, dps=args.precision)
+    obj = result.to_json()
+    files = {}
+    if args.out_arch or args.out_params:
+        arch_obj, params_obj = result.embedding.target_files(theta)
+        if args.out_arch:
+            files[args.out_arch] = arch_obj
+        if args.out_params:
+            files[args.out_params] = params_obj
+    if args.cert:
+        cert = result.certificate()
+        if cert is not None:
+            files[args.cert] = cert
+    write_files(files)
+    text = repr(result)
+    for path in files:
+        text += f"\n  wrote        {path}"
+    if args.cert and args.cert not in files:
+        text += "\n  certificate  none (no structural claim or exact counterexample to certify)"
+    obj["files"] = list(files)
     _emit(args, obj, text)
     return result.exit_code
 

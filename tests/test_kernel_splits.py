@@ -255,7 +255,10 @@ def critical():
 def test_critical_split_and_null_embedding(critical):
     assert_valid(critical, r"\[B\] \(one-step splits and null embeddings preserve the output")
     assert_invalid(tampered(critical, lambda c: c["witness"]["map"].__setitem__(13, [6, "1/3"])), r"map\[13\]")
-    assert_invalid(tampered(critical, lambda c: c["witness"]["map"].__setitem__(7, [3, "0"])), "zero row")
+    # a zero row may name a source: [3, "0"] is the same row of T as [null, "0"]
+    assert_valid(tampered(critical, lambda c: c["witness"]["map"].__setitem__(7, [3, "0"])))
+    assert_invalid(tampered(critical, lambda c: c["witness"]["map"].__setitem__(7, [3, "1"])), r"map\[7\]")
+    assert_invalid(tampered(critical, lambda c: c["witness"]["map"].__setitem__(7, [17, "0"])), "src must be 0..8")
     assert_invalid(tampered(critical, lambda c: c["witness"]["map"].__setitem__(7, [None, "1"])), "coefficient 0")
     assert_invalid(tampered(critical, lambda c: c["witness"]["target_architecture"]["layers"][0]["dense"]
                             .update(activation="relu")), "activation differs")
@@ -267,13 +270,17 @@ def test_critical_split_with_alpha_one_has_a_zero_row():
     rows = [[0, "1"], [1, "1"], [2, "1"], [3, "1"], [2, "1"], [3, "1"], [4, "1"], [5, "1"], ZERO]
     c = cert("critical_embedding", NARROW, steps, WIDE3, rows)
     assert_valid(c)
-    assert_invalid(tampered(c, lambda c: c["witness"]["map"].__setitem__(8, [5, "0"])), "zero row")
+    assert_valid(tampered(c, lambda c: c["witness"]["map"].__setitem__(8, [5, "0"])))
+    assert_invalid(tampered(c, lambda c: c["witness"]["map"].__setitem__(8, [5, "1"])), r"map\[8\]")
 
 
-def test_zero_coefficient_split_is_canonical():
-    """c = (1, 0) is a valid [A] split (c >= 0, Σc² = 1); its zero child is written [null, "0"]."""
+def test_zero_coefficient_split():
+    """c = (1, 0) is a valid [A] split (c >= 0, Σc² = 1); its zero child has zero rows."""
     rows = [[0, "1"], [1, "1"], ZERO, ZERO, [2, "1"], [3, "1"], [4, "1"], ZERO, [5, "1"]]
-    assert_valid(cert("split_embedding", NARROW, [split(1, 0, 1, 0)], WIDE3, rows))
+    c = cert("split_embedding", NARROW, [split(1, 0, 1, 0)], WIDE3, rows)
+    assert_valid(c)
+    assert_valid(tampered(c, lambda c: c["witness"].update(map=rows[:2] + [[0, "0"], [1, "0"]] + rows[4:])))
+    assert_invalid(tampered(c, lambda c: c["witness"]["map"].__setitem__(2, [0, "1"])), r"map\[2\]")
 
 
 def test_step_kinds_are_claim_specific(split35, critical):

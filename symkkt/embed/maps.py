@@ -51,7 +51,7 @@ from ..field import as_sympy
 from ..network import Network
 from ..numbers import exact_sign, format_number, parse_number
 
-__all__ = ["Step", "Embedding", "parse_step", "split", "critical_split", "null_unit"]
+__all__ = ["Step", "Embedding", "chain", "parse_step", "load_splits", "split", "critical_split", "null_unit"]
 
 _ONE, _ZERO = sympy.Integer(1), sympy.Integer(0)
 
@@ -430,3 +430,37 @@ def coefficient_problems(step):
     if exact_sign(total - 1) != 0:
         out.append(f"sum of squares {format_number(total)} != 1")
     return out
+
+
+def load_splits(path):
+    """Read a splits file: ``splits:`` a list of steps, applied in order.
+
+    Each entry is ``"L:U:c1,c2,..."`` (a neuron/channel split), or a mapping with one key:
+    ``split: "L:U:c1,..."``, ``critical_split: "L:U:ALPHA"`` or ``null: L``.
+    """
+    from ..errors import SchemaError, SymkktInputError
+    from ..spec import _read
+
+    file = str(path)
+    obj = _read(path, (".yaml", ".yml", ".json"))
+    if not isinstance(obj, dict) or set(obj) != {"splits"}:
+        raise SchemaError("expected a mapping with the single key 'splits'", file)
+    items = obj["splits"]
+    if not isinstance(items, list) or not items:
+        raise SchemaError("expected a non-empty list of steps", file, "splits")
+    steps = []
+    for i, item in enumerate(items):
+        place = f"splits[{i}]"
+        if isinstance(item, str):
+            kind, text = "split", item
+        elif isinstance(item, dict) and len(item) == 1 and next(iter(item)) in ("split", "critical_split", "null"):
+            kind, text = next(iter(item.items()))
+            text = str(text)
+        else:
+            raise SchemaError("expected \"L:U:c1,...\" or one of split / critical_split / null", file, place)
+        try:
+            step = parse_step(text, kind)
+        except SymkktInputError as err:
+            raise type(err)(err.message, file, place) from None
+        steps.append(replace(step, flag=f"{file}: {place}"))
+    return steps

@@ -40,7 +40,7 @@ Examples
 (True, True, True)
 >>> proof = prove(chain(net, [parse_step("1:0:1/2,1/2")]))
 >>> proof.output.holds, proof.output.failure.split(":")[0]
-(False, 'weight layer 2')
+(False, 'weight layer 2 (output)')
 """
 
 from __future__ import annotations
@@ -178,6 +178,12 @@ class _Prover:
                 hint, _, _ = self._hint(w, shape)
                 N = self._linear_relation(li, w, M, hint)
                 if isinstance(N, str):
+                    if li == arch_d.weight_layers[-1]:
+                        # the output is not related, but δ = 1 at the (linear) output of both networks,
+                        # so the backward induction can still run
+                        self.N[li] = _Rel([0], [self.one])
+                        self.complete = True
+                        return Proof(False, steps, f"weight layer {w} (output): {N}")
                     return Proof(False, steps, f"weight layer {w}: {N}")
                 self.N[li] = N
                 steps.append(f"weight layer {w}: W̃(Tθ)·M = N·W(θ)" + (", b̃(Tθ) = N·b(θ)" if layer.bias else "")

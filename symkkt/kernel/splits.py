@@ -10,8 +10,8 @@ A certificate of these kinds has the narrow ``architecture`` and a witness with
   α and 1-α) and ``{"null": {"layer"}}`` (a zero unit appended at the end of the layer);
 - ``target_architecture``: the wide architecture;
 - ``map``: T: θ ↦ η, one row ``[src, coef]`` per wide parameter in wide order, meaning
-  η_i = coef·θ_src, or ``[null, "0"]`` for η_i = 0. Rows are canonical: a coefficient that is
-  zero is always written ``[null, "0"]``;
+  η_i = coef·θ_src, or ``[null, "0"]`` for η_i = 0. Rows are compared as rows of the matrix T,
+  so a zero row may also be written ``[src, "0"]``;
 - ``field`` (optional): the number field of the coefficients, as for kkt certificates.
 
 Every step replaces unit j of weight layer L in place by s children at j..j+s-1 with incoming
@@ -142,8 +142,8 @@ def _step_rows(old, new, L, j, a, b):
 def apply_steps(arch, steps, N, allow_tanh=False, check=None):
     """Apply parsed steps to the architecture JSON ``arch``.
 
-    Returns (narrow network, wide network, T rows ``(src or None, coef)`` with zero rows as
-    ``(None, ())``, wide architecture JSON). ``check(step, layer)`` is called before each step
+    Returns (narrow network, wide network, T rows ``(src or None, coef)`` with every zero row
+    as ``(None, ())``, wide architecture JSON). ``check(step, layer)`` is called before each step
     with the compiled weight layer it splits.
     """
     F = N.F
@@ -225,12 +225,10 @@ def _prepare(cert, allow_tanh, check=None):
         gc = N.num(row[1], f"{where}.coef")
         if row[0] is None and not F.is_zero(gc):
             raise Invalid(f"{where}: a row without source must have coefficient 0")
-        if row[0] is not None:
-            _int(row[0], f"{where}.src", 0)
-            if row[0] >= narrow.n_params or F.is_zero(gc):
-                raise Invalid(f"{where}: src must be 0..{narrow.n_params - 1} and coef non-zero "
-                              "(a zero row is written [null, \"0\"])")
-        if row[0] != src or (src is not None and not F.is_zero(F.sub(gc, c))):
+        if row[0] is not None and _int(row[0], f"{where}.src", 0) >= narrow.n_params:
+            raise Invalid(f"{where}: src must be 0..{narrow.n_params - 1}")
+        # equal as rows of T: same coefficient, and the same source unless the row is zero
+        if not F.is_zero(F.sub(gc, c)) or (row[0] != src and not F.is_zero(c)):
             raise Invalid(f"{where}: [{row[0]}, {_fmt(F, gc)}] but the steps give [{src}, {_fmt(F, c)}]")
     return SimpleNamespace(N=N, F=F, steps=steps, narrow=narrow, wide=wide, rows=rows)
 
