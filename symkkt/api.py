@@ -35,6 +35,21 @@ EXAMPLES = {
     "split_infeasible": ("example1 split with c = (1/2, 1/2): infeasible image", False),
 }
 
+#: built-in embeddings: name -> (example, steps as (kind, text), use DATA PARAMS?, expected verdict, description)
+EMBEDDINGS = {
+    "split_fc": ("example1", [("split", "1:0:3/5,4/5")], True, "holds",
+                 "THEORY.md §6: split a unit of the KKT point, same multipliers"),
+    "split_kink": ("kink", [("split", "1:1:3/5,4/5")], True, "holds",
+                   "split the unit sitting on a kink (Clarke slope 1/4), KKT transfer both ways"),
+    "split_cnn": ("cnn", [("split", "1:0:3/5,4/5"), ("split", "1:2:3/5,4/5"), ("split", "1:4:3/5,4/5"),
+                          ("split", "1:6:3/5,4/5")], False, "holds",
+                  "every channel of the first conv split (3/5, 4/5): proved for all θ, x"),
+    "split_off_sphere": ("example1", [("split", "1:0:1/2,1/2")], True, "refuted",
+                         "c = (1/2, 1/2): isometry and output refuted, image infeasible"),
+    "critical_kkt": ("example1", [("critical_split", "1:0:1/2")], True, "refuted",
+                     "[B] split α = 1/2 keeps the output but not the KKT point"),
+}
+
 __all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "decide_kkt", "decide_embedding",
            "load_example",
            "EXAMPLES", "load_architecture", "load_data", "load_parameters"]
@@ -103,6 +118,20 @@ def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=No
             require_binary_labels(data)
         theta = net.flatten(load_parameters(params_path, arch, float_input=float_input))
     return decide(emb, data, theta, loss=loss, dps=dps), theta
+
+
+def embedding_example(name):
+    """A built-in embedding: ``(Embedding, data or None, theta or None)``."""
+    from .embed.maps import chain, parse_step
+
+    example, texts, use_data, _expected, _desc = EMBEDDINGS[name]
+    arch, data, params = example_paths(example)
+    net = Network(load_architecture(arch))
+    emb = chain(net, [parse_step(t, k) for k, t in texts])
+    if not use_data:
+        return emb, None, None
+    dataset = load_data(data, net.arch)
+    return emb, dataset, net.flatten(load_parameters(params, net.arch))
 
 
 def example_paths(name):

@@ -94,6 +94,9 @@ def main(argv=None):
     except SymkktInputError as err:
         sys.stderr.write(f"symkkt: {err.line()}\n")
         return EXIT_BAD_INPUT
+    except BrokenPipeError:      # the reader went away (symkkt ... | head): not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("symkkt: interrupted\n")
         return 130

@@ -290,19 +290,21 @@ def test_info_bias_in_layer_two(tmp_path, capsys):
 
 # ------------------------------------------------------------------------------ demo
 
-def test_demo_writes_six_verified_certificates(tmp_path):
+def test_demo_writes_verified_certificates(tmp_path):
+    from symkkt.api import EMBEDDINGS
+
     proc = run("demo", "--out", "tmp/x", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     certs = sorted((tmp_path / "tmp" / "x").glob("*.json"))
-    assert len(certs) == 6
-    assert {c.stem for c in certs} == {"example1", "svm", "deep_linear", "kink", "svm_refuted", "split_infeasible"}
+    kkt = {"example1", "svm", "deep_linear", "kink", "svm_refuted", "split_infeasible"}
+    assert {c.stem for c in certs} == kkt | {f"embed_{n}" for n in EMBEDDINGS}
     for c in certs:
         obj = json.loads(c.read_text())
         assert obj["symkkt_certificate"] == 1 and obj["digest"] == contract_digest(obj)
     proc = run("verify", *certs, "--json")
     assert proc.returncode == 0, proc.stdout
     rows = json.loads(proc.stdout)["certificates"]
-    assert len(rows) == 6 and all(r["verdict"] == "valid" for r in rows)
+    assert len(rows) == len(certs) and all(r["verdict"] == "valid" for r in rows)
 
 
 # ------------------------------------------------------------------------------ bad input

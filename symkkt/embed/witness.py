@@ -74,11 +74,15 @@ def gradient_witness(emb, S=None, tries=TRIES, seed=1):
 
     With ``S`` (a list of (source index, coefficient) rows) the comparison is against S ∇Φ.
     """
-    if _has_tanh(emb.source):
-        return None
+    balls = _has_tanh(emb.source)
     rng = random.Random(seed)
     for _ in range(tries):
         theta, x = random_point(emb.source, rng)
+        if balls:
+            found = _ball_gradient_witness(emb, S, theta, x)
+            if found:
+                return found
+            continue
         dom = _exact_domain(emb, theta, x)
         tr_n = emb.source.forward(dom, theta, [x])
         tr_w = emb.target.forward(dom, emb.forward(theta), [x])
@@ -96,6 +100,26 @@ def gradient_witness(emb, S=None, tries=TRIES, seed=1):
                         "parameter": emb.target.parameter_names[r],
                         "wide_gradient": format_number(a), "mapped_narrow_gradient": format_number(b),
                         "tier": "exact"}
+    return None
+
+
+def _ball_gradient_witness(emb, S, theta, x):
+    """The same comparison in arb balls (tanh nets): a component whose balls are disjoint."""
+    dom = BallDomain(60)
+    with dom.context():
+        tn = emb.source.forward(dom, theta, [x])
+        tw = emb.target.forward(dom, emb.forward(theta), [x])
+        g = emb.source.jacobian(tn, [0]).ravel()
+        gw = emb.target.jacobian(tw, [0]).ravel()
+        rows = S if S is not None else [(int(i), c) for i, c in zip(emb.index, emb.coef)]
+        for r, ((p, c), b) in enumerate(zip(rows, gw)):
+            c = c.to_sympy() if hasattr(c, "to_sympy") else c
+            expect = g[p] * dom.scalar(c)[()] if p >= 0 else dom.scalar(0)[()]
+            d = b - expect
+            if d > 0 or d < 0:
+                return {"theta": _fmt_list(theta), "x": _fmt_list(x), "parameter": emb.target.parameter_names[r],
+                        "wide_gradient": str(b), "mapped_narrow_gradient": str(expect),
+                        "tier": dom.tier}
     return None
 
 
