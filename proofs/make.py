@@ -28,7 +28,7 @@ def main():
             sys.exit(f"{name}: the kernel rejects the certificate: {verdict.reason}")
         write_json(cert, os.path.join(HERE, f"kkt_{name}.json"))
         rows.append((f"kkt_{name}.json", cert["claim"]["kind"], desc, result.reason))
-    for name, (_ex, _steps, _data, expected, desc) in EMBEDDINGS.items():
+    for name, (_ex, _steps, _data, expected, desc, _loss) in EMBEDDINGS.items():
         result = run_embedding(name)
         if result.verdict != expected:
             sys.exit(f"{name}: expected {expected}, got {result.verdict}: {result.reason}")

@@ -34,20 +34,26 @@ EXAMPLES = {
     "svm_refuted": ("feasible linear point that is not stationary (Farkas witness)", False),
     "split_infeasible": ("example1 split with c = (1/2, 1/2): infeasible image", False),
 }
+#: examples that are not max-margin problems (no KKT decision in the demo)
+LANDSCAPE_EXAMPLES = {"saddle": "[B] worked instance: strict local minimum of the mse risk, σ(z) = 1 + z + z²"}
 
-#: built-in embeddings: name -> (example, steps as (kind, text), use DATA PARAMS?, expected verdict, description)
+#: built-in embeddings: name -> (example, steps as (kind, text), use DATA PARAMS?, expected verdict,
+#: description, loss or None)
 EMBEDDINGS = {
     "split_fc": ("example1", [("split", "1:0:3/5,4/5")], True, "holds",
-                 "THEORY.md §6: split a unit of the KKT point, same multipliers"),
+                 "THEORY.md §6: split a unit of the KKT point, same multipliers", None),
     "split_kink": ("kink", [("split", "1:1:3/5,4/5")], True, "holds",
-                   "split the unit sitting on a kink (Clarke slope 1/4), KKT transfer both ways"),
+                   "split the unit sitting on a kink (Clarke slope 1/4), KKT transfer both ways", None),
     "split_cnn": ("cnn", [("split", "1:0:3/5,4/5"), ("split", "1:2:3/5,4/5"), ("split", "1:4:3/5,4/5"),
                           ("split", "1:6:3/5,4/5")], False, "holds",
-                  "every channel of the first conv split (3/5, 4/5): proved for all θ, x"),
+                  "every channel of the first conv split (3/5, 4/5): proved for all θ, x", None),
     "split_off_sphere": ("example1", [("split", "1:0:1/2,1/2")], True, "refuted",
-                         "c = (1/2, 1/2): isometry and output refuted, image infeasible"),
+                         "c = (1/2, 1/2): isometry and output refuted, image infeasible", None),
     "critical_kkt": ("example1", [("critical_split", "1:0:1/2")], True, "refuted",
-                     "[B] split α = 1/2 keeps the output but not the KKT point"),
+                     "[B] split α = 1/2 keeps the output but not the KKT point", None),
+    "critical_saddle": ("saddle", [("critical_split", "1:0:1/2")], True, "holds",
+                        "[B] split α = 1/2 of a strict local minimum (mse): a strict saddle, line of critical points",
+                        "mse"),
 }
 
 __all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "decide_kkt", "decide_embedding",
@@ -124,7 +130,7 @@ def embedding_example(name):
     """A built-in embedding: ``(Embedding, data or None, theta or None)``."""
     from .embed.maps import chain, parse_step
 
-    example, texts, use_data, _expected, _desc = EMBEDDINGS[name]
+    example, texts, use_data, _expected, _desc, _loss = EMBEDDINGS[name]
     arch, data, params = example_paths(example)
     net = Network(load_architecture(arch))
     emb = chain(net, [parse_step(t, k) for k, t in texts])

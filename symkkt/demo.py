@@ -20,7 +20,7 @@ def run_embedding(name):
     from .embed.check import decide
 
     emb, data, theta = embedding_example(name)
-    return decide(emb, data, theta)
+    return decide(emb, data, theta, loss=EMBEDDINGS[name][5])
 
 
 def run_demo(out, as_json=False):
@@ -38,7 +38,7 @@ def run_demo(out, as_json=False):
         rows.append({"example": name, "claim": result.kind, "verdict": result.verdict,
                      "expected": EXPECTED[name], "certificate": path, "kernel": "valid" if valid else "INVALID",
                      "seconds": round(time.perf_counter() - t0, 3), "description": desc})
-    for name, (_ex, _steps, _data, expected, desc) in EMBEDDINGS.items():
+    for name, (_ex, _steps, _data, expected, desc, _loss) in EMBEDDINGS.items():
         t0 = time.perf_counter()
         result = run_embedding(name)
         cert = result.certificate()

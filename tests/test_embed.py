@@ -146,6 +146,17 @@ def test_sphere_splits_have_all_properties_and_agree_with_evaluation(case, rnd):
         assert all(sympy.expand(a - b) == 0 for a, b in zip(gw, emb.forward(g)))
     norm = sum(t * t for t in theta)
     assert sympy.expand(sum(t * t for t in emb.forward(theta)) - norm) == 0
+    # KKT transfer at (θ, data labelled by the sign of Φ): the narrow and wide decisions agree
+    from symkkt.spec import Dataset
+
+    X = [[R(rnd.randint(-5, 5), rnd.randint(1, 3)) for _ in range(len(x))] for _ in range(3)]
+    outs = emb.source.forward(ExactDomain.for_numbers(theta + [v for r in X for v in r] + emb.source.constants()),
+                              theta, X).output.to_sympy()
+    keep = [(r, 1 if o > 0 else -1) for r, o in zip(X, outs) if o != 0]
+    if keep:
+        data = Dataset([r for r, _ in keep], [y for _, y in keep])
+        kt = decide(emb, data, theta).properties["kkt_transfer"]
+        assert kt.verdict == "holds", kt.reason
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -382,3 +393,64 @@ def test_shared_example1_splits(shared_cases):
         assert res.properties["isometry"].verdict == case["isometry"]
         assert res.properties["output_preserved"].verdict == case["output_preserved"]
         assert res.properties["kkt_transfer"].verdict == case["kkt_of_image"]
+
+
+# -- critical embeddings on data ([B], THEORY.md §5) ----------------------------------------------
+def _saddle(alpha):
+    from symkkt.api import load_data, load_parameters
+    arch, data, params = example_paths("saddle")
+    net = net_of(yaml.safe_load(open(arch)))
+    emb = chain(net, steps(f"1:0:{alpha}", kind="critical_split"))
+    return emb, load_data(data, net.arch), net.flatten(load_parameters(params, net.arch))
+
+
+@pytest.mark.parametrize("alpha, inertia, saddle", [("1/2", [3, 1, 2], True), ("2", [5, 1, 0], False),
+                                                    ("0", [3, 3, 0], False)])
+def test_strict_minimum_becomes_strict_saddle_for_alpha_in_0_1(alpha, inertia, saddle):
+    emb, data, theta = _saddle(alpha)
+    res = decide(emb, data, theta, loss="mse")
+    assert res.verdict == "holds"
+    assert res.landscape["inertia"]["narrow"] == [3, 0, 0] and res.landscape["strict_local_min"]
+    assert res.landscape["inertia"]["wide"] == inertia
+    assert res.landscape["wide_strict_saddle"] is saddle
+    # independent: Hessian of R' at T^α θ_c by sympy differentiation of the expanded risk
+    if alpha == "1/2":
+        w = sympy.symbols("w0:6")
+        f = lambda x: sum(w[4 + j] * (1 + (w[2 * j] * x[0] + w[2 * j + 1] * x[1])
+                                       + (w[2 * j] * x[0] + w[2 * j + 1] * x[1]) ** 2) for j in range(2))
+        risk = sum((f(x) - y) ** 2 for x, y in zip(data.X, data.y)) / len(data.y)
+        H = sympy.hessian(risk, w).subs(dict(zip(w, emb.forward(theta))))
+        import numpy as np
+        eig = np.linalg.eigvalsh(np.array(H.evalf(), dtype=float))
+        assert sum(eig < -1e-9) == 2 and sum(abs(eig) < 1e-9) == 1 and sum(eig > 1e-9) == 3
+
+
+def test_perturbed_critical_point_is_not_critical():
+    emb, data, theta = _saddle("1/2")
+    theta = list(theta)
+    theta[2] += R(1, 10)
+    res = decide(emb, data, theta, loss="mse")
+    assert res.landscape["critical"] is False and "critical_line" not in res.properties
+    assert res.properties["gradient_relation"].verdict == "holds"      # ∇R'(Tθ) = S∇R(θ) still
+
+
+def test_critical_split_on_tanh_is_high_precision():
+    arch = {"input": [2], "layers": [{"dense": {"width": 2, "activation": "tanh", "bias": True}},
+                                     {"dense": {"width": 1}}]}
+    from symkkt.spec import Dataset
+    data = Dataset([[1, 0], [0, 1], [1, 1]], [1, -1, 1])
+    emb = chain(net_of(arch), steps("1:1:1/3", kind="critical_split"))
+    theta = [R(1, 2), R(-1, 3), R(1, 4), R(2, 3), R(1, 5), R(-1, 7), R(3, 2), R(-2)]
+    res = decide(emb, data, theta, loss="logistic", dps=40)
+    assert res.landscape["tier"] == "high precision"
+    assert res.properties["gradient_relation"].verdict == "holds"
+    assert res.properties["hessian_congruence"].verdict == "holds"
+
+
+def test_cli_embed_loss(capsys):
+    arch, data, params = example_paths("saddle")
+    assert main(["embed", arch, data, params, "--critical-split", "1:0:1/2", "--loss", "mse", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["landscape"]["inertia"]["wide"] == [3, 1, 2]
+    assert out["properties"]["critical_line"]["verdict"] == "holds"
+    assert main(["embed", arch, "--critical-split", "1:0:1/2", "--loss", "mse"]) == 2

@@ -111,8 +111,6 @@ class EmbedResult:
             lines.append(f"  {name:<22} {p.verdict}{tag}: {p.reason or p.statement}")
             if p.witness is not None and p.verdict != "holds":
                 lines.append(f"  {'':<22}   witness {p.witness}")
-            elif p.witness is not None and "kink_equality" in p.extra:
-                pass
             if "kink_equality" in p.extra:
                 ke = p.extra["kink_equality"]
                 lines.append(f"  {'':<22}   at kinks: equality {ke['verdict']}"

@@ -128,11 +128,7 @@ class _Prover:
     def __init__(self, emb):
         self.emb = emb
         self.src, self.dst = emb.source, emb.target
-        numbers = emb.numbers()
-        for net in (self.src,):
-            for rule in net.rules.values():
-                numbers += [c for c in rule.constants() if c is not None]
-        self.K = NumberField.of(numbers)
+        self.K = NumberField.of(emb.numbers() + [c for c in self.src.constants() if c is not None])
         self._elems = {}
         self.zero, self.one = self.K.element(0), self.K.element(1)
         self.tcoef = [self.el(c) for c in emb.coef]
