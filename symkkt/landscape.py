@@ -585,10 +585,10 @@ class LossProblem:
             for j in range(m):
                 for k in range(j, m):
                     H[j, k] = mpmath.fsum(d2[i] * J[j, i] * J[k, i] for i in range(n))
-            fixed = [dom._mpf(v) for v in theta]
-            kappa = [dom._mpf(v) for v in consts]
+            fixed = [dom._convert(v) for v in theta]
+            kappa = [dom._convert(v) for v in consts]
             for i, x in enumerate(self.data.X):
-                vals = code(fixed + [dom._mpf(v) for v in x] + kappa, mpmath.mpf(1))
+                vals = code(fixed + [dom._convert(v) for v in x] + kappa, mpmath.mpf(1))
                 for (j, k), v in zip(keys, vals):
                     H[j, k] += d1[i] * v
             for j in range(m):

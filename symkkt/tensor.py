@@ -180,34 +180,22 @@ class FloatDomain:
         return "FloatDomain()"
 
 
-class MPDomain:
-    """mpmath arithmetic with ``dps`` decimal digits (high precision, not rigorous)."""
-
-    tier = "high precision"
-
-    def __init__(self, dps=50):
-        self.dps = int(dps)
-
-    def _mpf(self, v):
-        with mpmath.workdps(self.dps + 10):
-            if isinstance(v, fmpq):
-                return mpmath.mpf(int(v.p)) / int(v.q)
-            return mpmath.mpf(sympy.N(v, self.dps + 10))
+class _ObjectDomain:
+    """Numbers in numpy object arrays, converted one by one by ``self._convert``."""
 
     def array(self, nested):
         arr = np.array(nested, dtype=object)
         out = np.empty(arr.shape, dtype=object)
-        out.ravel()[:] = [self._mpf(v) for v in arr.ravel()]
+        with self.context():
+            out.ravel()[:] = [self._convert(v) for v in arr.ravel()]
         return out
 
     def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(mpmath.mpf(0))
-        return out
+        return self.full(shape, 0)
 
     def full(self, shape, value):
         out = np.empty(shape, dtype=object)
-        out.fill(self._mpf(value))
+        out.fill(self._convert(value))
         return out
 
     def scalar(self, value):
@@ -216,8 +204,25 @@ class MPDomain:
     def choose(self, S, values):
         out = self.zeros(S.shape)
         for s, v in values.items():
-            out[S == s] = self._mpf(v)
+            out[S == s] = self._convert(v)
         return out
+
+
+class MPDomain(_ObjectDomain):
+    """mpmath arithmetic with ``dps`` decimal digits (high precision, not rigorous)."""
+
+    tier = "high precision"
+
+    def __init__(self, dps=50):
+        self.dps = int(dps)
+
+    def _convert(self, v):
+        with mpmath.workdps(self.dps + 10):
+            if isinstance(v, fmpq):
+                return mpmath.mpf(int(v.p)) / int(v.q)
+            return mpmath.mpf(sympy.N(v, self.dps + 10))
+
+    _mpf = _convert     # TEMP-ALIAS
 
     def sign(self, a):
         flat = [(x > 0) - (x < 0) for x in a.ravel()]
@@ -234,7 +239,7 @@ class MPDomain:
         return f"MPDomain(dps={self.dps})"
 
 
-class BallDomain:
+class BallDomain(_ObjectDomain):
     """Arb ball arithmetic with ``dps`` decimal digits: every value is a rigorous enclosure.
 
     A sign is decided only when the ball excludes 0 (or is exactly 0); otherwise
@@ -255,7 +260,7 @@ class BallDomain:
     def __init__(self, dps=50):
         self.dps = int(dps)
 
-    def _arb(self, v):
+    def _convert(self, v):
         if isinstance(v, arb):
             return v
         if isinstance(v, (int, fmpq)):
@@ -266,31 +271,7 @@ class BallDomain:
         K = NumberField.of([v])
         return K.ball(K.coords(v), prec=flint.ctx.prec)
 
-    def array(self, nested):
-        arr = np.array(nested, dtype=object)
-        out = np.empty(arr.shape, dtype=object)
-        with self.context():
-            out.ravel()[:] = [self._arb(v) for v in arr.ravel()]
-        return out
-
-    def zeros(self, shape):
-        out = np.empty(shape, dtype=object)
-        out.fill(arb(0))
-        return out
-
-    def full(self, shape, value):
-        out = np.empty(shape, dtype=object)
-        out.fill(self._arb(value))
-        return out
-
-    def scalar(self, value):
-        return self.full((), value)
-
-    def choose(self, S, values):
-        out = self.zeros(S.shape)
-        for s, v in values.items():
-            out[S == s] = self._arb(v)
-        return out
+    _arb = _convert     # TEMP-ALIAS
 
     @staticmethod
     def _sign(x):

@@ -133,6 +133,19 @@ class _Prover:
         self.zero, self.one = self.K.element(0), self.K.element(1)
         self.tcoef = [self.el(c) for c in emb.coef]
         self.woff_src, self.woff_dst = self._offsets(self.src), self._offsets(self.dst)
+        self._conn_cache = {}
+
+    def _conns(self, li, w):
+        """Connections ``(out, in, parameter)`` of weight layer ``w`` in both networks, with global
+        parameter indices, and the two bias offsets (cached per layer)."""
+        if li not in self._conn_cache:
+            (wd, bd), (ws, bs) = self.woff_dst[w - 1], self.woff_src[w - 1]
+            o, k, p = connections(self.dst.arch, li)
+            wide = list(zip(o.tolist(), k.tolist(), (p + wd).tolist()))
+            o, k, p = connections(self.src.arch, li)
+            narrow = list(zip(o.tolist(), k.tolist(), (p + ws).tolist()))
+            self._conn_cache[li] = (wide, narrow, bd, bs)
+        return self._conn_cache[li]
 
     def el(self, v):
         key = v
@@ -223,14 +236,10 @@ class _Prover:
         Returns the relation or a string saying which unit has no such i.
         """
         zero = self.zero
-        o_d, k_d, p_d = connections(self.dst.arch, li)
-        o_s, k_s, p_s = connections(self.src.arch, li)
-        wd, bd = self.woff_dst[w - 1]
-        ws, bs = self.woff_src[w - 1]
+        wide, narrow_conns, bd, bs = self._conns(li, w)
         index = self.emb.index
         rows = defaultdict(lambda: defaultdict(lambda: zero))
-        for o, k, p in zip(o_d.tolist(), k_d.tolist(), p_d.tolist()):
-            r = wd + p
+        for o, k, r in wide:
             src = int(index[r])
             if src < 0:
                 continue
@@ -251,8 +260,8 @@ class _Prover:
                 if src >= 0:
                     rows[o][("bias", src)] = rows[o][("bias", src)] + self.tcoef[r]
         narrow = defaultdict(dict)
-        for o, k, p in zip(o_s.tolist(), k_s.tolist(), p_s.tolist()):
-            narrow[o][(k, ws + p)] = self.one
+        for o, k, p in narrow_conns:
+            narrow[o][(k, p)] = self.one
         if layer.bias:
             for o in range(math.prod(self.src.arch.shapes[li])):
                 narrow[o][("bias", bs + o // per_s)] = self.one
@@ -359,20 +368,18 @@ class _Prover:
 
     def _gradients(self, li, w, Q, M, S, narrow_forms):
         zero = self.zero
-        o_d, k_d, p_d = connections(self.dst.arch, li)
-        o_s, k_s, p_s = connections(self.src.arch, li)
-        wd, bd = self.woff_dst[w - 1]
-        ws, bs = self.woff_src[w - 1]
+        wide, narrow_conns, bd, bs = self._conns(li, w)
+        wd = self.woff_dst[w - 1][0]
         layer = self.dst.arch.layers[li]
         forms = defaultdict(lambda: defaultdict(lambda: zero))
-        for o, k, p in zip(o_d.tolist(), k_d.tolist(), p_d.tolist()):
+        for o, k, p in wide:
             i, q = Q.par[o], Q.fac[o]
             if i < 0:
                 continue
             if M.par[k] >= 0:
-                forms[wd + p][(i, M.par[k])] = forms[wd + p][(i, M.par[k])] + q * M.fac[k]
+                forms[p][(i, M.par[k])] = forms[p][(i, M.par[k])] + q * M.fac[k]
             if not M.const[k].is_zero():
-                forms[wd + p][(i, None)] = forms[wd + p][(i, None)] + q * M.const[k]
+                forms[p][(i, None)] = forms[p][(i, None)] + q * M.const[k]
         per_d = _units_per_channel(self.dst.arch.shapes[li])
         per_s = _units_per_channel(self.src.arch.shapes[li])
         if layer.bias:
@@ -381,8 +388,8 @@ class _Prover:
                     r = bd + o // per_d
                     forms[r][(i, None)] = forms[r][(i, None)] + q
         narrow = defaultdict(dict)
-        for o, k, p in zip(o_s.tolist(), k_s.tolist(), p_s.tolist()):
-            narrow[ws + p][(o, k)] = self.one
+        for o, k, p in narrow_conns:
+            narrow[p][(o, k)] = self.one
         if layer.bias:
             for o in range(math.prod(self.src.arch.shapes[li])):
                 narrow[bs + o // per_s][(o, None)] = self.one
@@ -413,21 +420,18 @@ class _Prover:
     def _backprop(self, li, w, Q, M):
         """R with g̃_in = R g_in from W̃(Tθ)ᵀ Q = R W(θ)ᵀ (bilinear forms in θ and δ)."""
         zero = self.zero
-        o_d, k_d, p_d = connections(self.dst.arch, li)
-        o_s, k_s, p_s = connections(self.src.arch, li)
-        wd, _ = self.woff_dst[w - 1]
-        ws, _ = self.woff_src[w - 1]
+        wide_conns, narrow_conns, _, _ = self._conns(li, w)
         index = self.emb.index
         wide = defaultdict(lambda: defaultdict(lambda: zero))
-        for o, k, p in zip(o_d.tolist(), k_d.tolist(), p_d.tolist()):
+        for o, k, p in wide_conns:
             i, q = Q.par[o], Q.fac[o]
-            src = int(index[wd + p])
+            src = int(index[p])
             if i < 0 or src < 0:
                 continue
-            wide[k][(src, i)] = wide[k][(src, i)] + self.tcoef[wd + p] * q
+            wide[k][(src, i)] = wide[k][(src, i)] + self.tcoef[p] * q
         narrow = defaultdict(dict)
-        for o, k, p in zip(o_s.tolist(), k_s.tolist(), p_s.tolist()):
-            narrow[k][(ws + p, o)] = self.one
+        for o, k, p in narrow_conns:
+            narrow[k][(p, o)] = self.one
         lookup = {}
         for k, form in narrow.items():
             lookup.setdefault(_normal(form), k)
