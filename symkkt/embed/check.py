@@ -218,9 +218,12 @@ def _gradient(emb, proofs, claimed):
         if kw is not None:
             p.extra["kink_equality"] = {"verdict": "refuted", "claim": "∂°Φ̃(Tθ; x) = T∂°Φ(θ; x) at kinks ([A])",
                                         "witness": kw}
-        else:
+        elif W._kink_candidate(emb) is None:
             p.extra["kink_equality"] = {"verdict": "not applicable",
                                         "claim": "no split unit with two children has a kink activation"}
+        else:
+            p.extra["kink_equality"] = {"verdict": "inconclusive",
+                                        "claim": "no point with only the split unit on its kink was found"}
         return p
     if proofs.gradient.holds:
         r = proofs.s_differs_at
