@@ -258,12 +258,27 @@ def test_linear_svm_kkt_point_and_direction():
 
 
 def test_direction_needs_homogeneity():
-    arch = {"input": [2], "layers": [{"dense": {"width": 1, "bias": True}}]}
+    # a bias after a weight layer breaks homogeneity: Φ(cθ) = c² W2 relu(W1 x) + c b2
+    arch = {"input": [2], "layers": [{"dense": {"width": 1, "activation": "relu"}},
+                                     {"dense": {"width": 1, "bias": True}}]}
     c = cert("kkt_direction", arch, SVM_DATA, [], {"multipliers": ["1/2", 2, 0]})
-    c["parameters"] = [{"weight": [[1, -2]], "bias": [0]}]
+    c["parameters"] = [{"weight": [[1, -2]]}, {"weight": [[1]], "bias": [0]}]
     assert_invalid(redigest(c), "not positively homogeneous.*bias")
-    c["parameters"] = [{"weight": [[1, -2]]}]
+    c["parameters"] = [{"weight": [[1, -2]]}, {"weight": [[1]]}]
     assert_invalid(redigest(c), "bias")
+
+
+def test_first_layer_bias_keeps_homogeneity():
+    # w·x + b is a weight on the constant input 1: Φ(cθ; x) = c Φ(θ; x), as the producer says
+    first = {"input": [2], "layers": [{"dense": {"width": 2, "activation": "relu", "bias": True}},
+                                      {"dense": {"width": 1}}]}
+    later = {"input": [2], "layers": [{"dense": {"width": 2, "activation": "relu"}},
+                                      {"dense": {"width": 1, "bias": True}}]}
+    assert Network(first).degree == 2 and Network(later).degree is None
+    from symkkt.network import Network as Producer
+    from symkkt.spec import architecture_from_json
+    assert Producer(architecture_from_json(first)).homogeneity().degree == 2
+    assert Producer(architecture_from_json(later)).homogeneity().degree is None
 
 
 def test_biased_kkt_point_without_sanity_identity():

@@ -207,10 +207,13 @@ class Network:
                 layer.boff = layer.woff + prod(layer.wshape)
                 self.n_params = layer.boff + (layer.wshape[0] if layer.bias else 0)
                 p = layer.act.homogeneity()
+                # a bias acts like a weight on a constant input, so it keeps homogeneity only where the
+                # layer's input has degree 0: in the first weight layer
+                late_bias = layer.bias and degree != 0
                 degree = None if degree is None or p is None else p * (1 + degree)
-                if layer.bias or p is None:
+                if late_bias or p is None:
                     self.not_homogeneous = self.not_homogeneous or f"weight layer {layer.index} " + \
-                        ("has a bias" if layer.bias else "has a non-homogeneous activation")
+                        ("has a bias after a weight layer" if late_bias else "has a non-homogeneous activation")
             else:
                 raise Invalid(f"architecture.layers[{i}]: unknown layer kind {kind!r}")
             layer.pos = i
