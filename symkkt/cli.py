@@ -74,6 +74,8 @@ def build_parser():
                      help="read floats in JSON inputs as their exact binary values")
     emb.add_argument("--json", action="store_true", help="print one JSON object")
 
+    from .flow.cli import add_parser as _flow_parser
+    _flow_parser(sub)
 
     ver = sub.add_parser("verify", help="re-check certificates with the independent kernel")
     ver.add_argument("certs", nargs="+", metavar="CERT")
@@ -91,7 +93,7 @@ def main(argv=None):
 
     try:
         return {"info": cmd_info, "kkt": cmd_kkt, "embed": cmd_embed, "verify": cmd_verify,
-                "demo": cmd_demo}[args.command](args)
+                "demo": cmd_demo, "flow": cmd_flow}[args.command](args)
     except SymkktInputError as err:
         sys.stderr.write(f"symkkt: {err.line()}\n")
         return EXIT_BAD_INPUT
@@ -255,6 +257,12 @@ def cmd_demo(args):
     from .demo import run_demo
 
     return run_demo(args.out, as_json=args.json)
+
+
+def cmd_flow(args):
+    from .flow.cli import run
+
+    return run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,7 @@
-"""``symkkt demo``: KKT decisions and split embeddings on the built-in examples, certified and re-checked."""
+"""``symkkt demo``: KKT decisions, split embeddings and short trajectory runs on the built-in examples.
+
+Decisions are certified and re-checked by the kernel; trajectory runs are labelled by their tier.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +54,16 @@ def run_demo(out, as_json=False):
                      "certificate": path if cert is not None else None, "kernel": valid,
                      "properties": {k: p.verdict for k, p in result.properties.items()},
                      "seconds": round(time.perf_counter() - t0, 3), "description": desc})
+    from .flow.demo import demo_rows
+
+    for r in demo_rows():
+        res = r["result"]
+        rows.append({"example": f"flow_{r['run']}", "claim": "flow", "verdict": r["verdict"],
+                     "expected": r["expected"], "certificate": None, "kernel": "none", "tier": r["tier"],
+                     "max_deviation": r["max_deviation"], "seconds": r["seconds"],
+                     "description": f"example1 split (3/5, 4/5), {res.settings.loss} loss, "
+                                    f"{res.settings.optimizer.label}, {r['steps']} steps: max |η−Tθ| = "
+                                    f"{r['max_deviation']} ({r['tier']})"})
     ok = all(r["verdict"] == r["expected"] and r["kernel"] in ("valid", "none") for r in rows)
     if as_json:
         print(json.dumps({"verdict": "holds" if ok else "refuted",
@@ -58,7 +71,7 @@ def run_demo(out, as_json=False):
                           "a built-in decision or certificate is wrong",
                           "folder": out, "examples": rows}, ensure_ascii=False))
     else:
-        print(f"symkkt demo: certificates in {out}/ (exact tier)")
+        print(f"symkkt demo: certificates in {out}/ (KKT and embed rows exact; flow rows labelled by tier)")
         print(f"{'example':<17} {'claim':<14} {'verdict':<9} {'kernel':<7} {'time':>7}  what")
         for r in rows:
             print(f"{r['example']:<17} {r['claim']:<14} {r['verdict']:<9} {r['kernel']:<7} "

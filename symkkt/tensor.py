@@ -222,8 +222,6 @@ class MPDomain(_ObjectDomain):
                 return mpmath.mpf(int(v.p)) / int(v.q)
             return mpmath.mpf(sympy.N(v, self.dps + 10))
 
-    _mpf = _convert     # TEMP-ALIAS
-
     def sign(self, a):
         flat = [(x > 0) - (x < 0) for x in a.ravel()]
         return np.array(flat, dtype=np.int8).reshape(a.shape)
@@ -270,8 +268,6 @@ class BallDomain(_ObjectDomain):
             return arb(fmpq(int(v.p), int(v.q)))
         K = NumberField.of([v])
         return K.ball(K.coords(v), prec=flint.ctx.prec)
-
-    _arb = _convert     # TEMP-ALIAS
 
     @staticmethod
     def _sign(x):

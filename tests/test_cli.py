@@ -301,6 +301,7 @@ def test_demo_writes_verified_certificates(tmp_path):
     for c in certs:
         obj = json.loads(c.read_text())
         assert obj["symkkt_certificate"] == 1 and obj["digest"] == contract_digest(obj)
+    assert "flow_exact" in proc.stdout and "flow_adam" in proc.stdout       # the trajectory rows
     proc = run("verify", *certs, "--json")
     assert proc.returncode == 0, proc.stdout
     rows = json.loads(proc.stdout)["certificates"]

@@ -44,3 +44,21 @@ def test_proof_claim_matches_a_fresh_decision(path):
     res = problem.decide(theta, direction=EXAMPLES[name][1])
     expected_kind = res.kind if res.verdict == "holds" else "not_" + res.kind
     assert cert["claim"]["kind"] == expected_kind
+
+
+FLOW = sorted(glob.glob(os.path.join(PROOFS, "flow", "*.json")))
+
+
+def test_flow_evidence_is_there():
+    assert {os.path.basename(f) for f in FLOW} >= {"flow_exact.json", "flow_adam.json"}
+
+
+@pytest.mark.parametrize("path", FLOW, ids=[os.path.basename(f) for f in FLOW])
+def test_flow_evidence_reruns(path):
+    from symkkt.flow.demo import rerun
+
+    record = json.load(open(path, encoding="utf-8"))
+    fresh = rerun(record)
+    assert (fresh.verdict, fresh.tier) == (record["verdict"], record["tier"])
+    if record["tier"] == "exact":
+        assert record["max_deviation"] == fresh.max_deviation == "0"

@@ -1,0 +1,186 @@
+"""``symkkt flow``: train a narrow net and its split side by side; decide η_k = Tθ_k.
+
+This module is imported while the parser is built, so it imports nothing heavy at module level
+(``symkkt --help`` must not load sympy or numpy); :func:`run` loads the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+CMD = "<command line>"
+
+
+class _StepAction(argparse.Action):
+    """Collect --split / --critical-split / --null in command-line order as (kind, text)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        kind = {"--split": "split", "--critical-split": "critical_split", "--null": "null"}[option_string]
+        steps = list(getattr(namespace, self.dest, None) or [])
+        steps.append((kind, values))
+        setattr(namespace, self.dest, steps)
+
+
+def add_parser(subparsers):
+    """Add the ``flow`` subcommand to the ``symkkt`` parser."""
+    p = subparsers.add_parser(
+        "flow", help="train the narrow net and its split side by side: |eta_k - T theta_k|, losses, "
+                     "normalized margins, KKT residuals",
+        description="Train the narrow net from PARAMS and the wide net from T*PARAMS with the same optimizer "
+                    "and report |eta_k - T theta_k| over the steps, in a stated arithmetic tier. Exit 0 holds "
+                    "(exactly 0 / certified bound / below the tier's tolerance), 1 refuted, 3 inconclusive, "
+                    "2 bad input.")
+    p.add_argument("arch")
+    p.add_argument("data")
+    p.add_argument("params", help="starting parameters theta_0 of the narrow net")
+    p.add_argument("--split", action=_StepAction, dest="split_steps", metavar="LAYER:UNIT:c1,c2,...",
+                   help="neuron/channel split of [A] (repeatable, applied in order)")
+    p.add_argument("--critical-split", action=_StepAction, dest="split_steps", metavar="LAYER:UNIT:ALPHA",
+                   help="one-step split of [B] (not an isometry: trajectories are NOT preserved)")
+    p.add_argument("--null", action=_StepAction, dest="split_steps", metavar="LAYER",
+                   help="null embedding of [B]: append a zero unit to LAYER")
+    p.add_argument("--splits", metavar="FILE", help="YAML/JSON file with a 'splits:' list (applied first)")
+    p.add_argument("--loss", choices=("exp", "logistic", "squared_hinge"),
+                   help="margin loss (default: exp; squared_hinge with --exact)")
+    p.add_argument("--reduction", choices=("mean", "sum"), default="mean",
+                   help="loss over a batch: mean (default) or sum of l(q_k)")
+    p.add_argument("--lr", default="1/10", metavar="R",
+                   help="learning rate, or time step for rk4; an exact number such as 1/10 (default)")
+    p.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default 100)")
+    tier = p.add_mutually_exclusive_group()
+    tier.add_argument("--exact", action="store_true",
+                      help="rational arithmetic (squared_hinge only): deviation exactly 0 or not")
+    tier.add_argument("--precision", type=int, metavar="DIGITS",
+                      help="high-precision floating point with DIGITS digits (default tier, 50 digits)")
+    tier.add_argument("--balls", type=int, metavar="DIGITS",
+                      help="arb ball arithmetic with DIGITS digits: a rigorous bound on the deviation")
+    tier.add_argument("--float", action="store_true", help="float64, for comparison with [A]")
+    p.add_argument("--optimizer", default="gd", metavar="OPT",
+                   help="gd (default), momentum:BETA, weight_decay:KAPPA, adam[:B1,B2,EPS] (not equivariant), "
+                        "or rk4 (gradient flow, RK4 with step --lr)")
+    p.add_argument("--batch", type=int, metavar="B", help="mini-batch size (default: full batch)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the batch order (default 0)")
+    same = p.add_mutually_exclusive_group()
+    same.add_argument("--same-batches", dest="same_batches", action="store_true", default=True,
+                      help="both nets see the same batches (default)")
+    same.add_argument("--different-batches", dest="same_batches", action="store_false",
+                      help="the wide net draws its own batches (seed S+1): the negative control")
+    p.add_argument("--record-every", type=int, metavar="K",
+                   help="keep every K-th step in the series (default: about 100 records)")
+    p.add_argument("--max-bits", type=int, default=2_000_000, metavar="BITS",
+                   help="--exact: stop (inconclusive) when exact numbers exceed BITS bits (default 2000000; "
+                        "each step roughly triples them)")
+    p.add_argument("--kkt-check", action="store_true",
+                   help="also run the exact KKT checker on the rounded final direction")
+    p.add_argument("--engine", choices=("auto", "shallow", "dense", "generic"), default="auto",
+                   help=argparse.SUPPRESS)
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="plot deviation (log scale), losses and normalized margins (needs matplotlib)")
+    p.add_argument("--float-input", action="store_true",
+                   help="read floats in JSON inputs as their exact binary values")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream=None, every=0.1):
+        self.stream = stream or sys.stderr
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every = every
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, k, n, deviation):
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.last < self.every and k < n:
+            return
+        self.last = now
+        frac = k / n
+        width = 30
+        bar = "#" * int(frac * width) + "." * (width - int(frac * width))
+        elapsed = now - self.t0
+        eta = elapsed / frac - elapsed if frac > 0 else 0.0
+        self.stream.write(f"\rflow [{bar}] {k}/{n} |eta-T theta| {deviation:.2e}  "
+                          f"{elapsed:.1f}s elapsed, ~{eta:.1f}s left ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.flush()
+
+
+def _clean(obj):
+    """JSON cannot carry NaN or infinities: replace them by None."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _settings(args):
+    from .run import FlowSettings
+
+    if args.exact:
+        tier, digits = "exact", None
+    elif args.balls is not None:
+        tier, digits = "balls", args.balls
+    elif args.float:
+        tier, digits = "float", None
+    else:
+        tier, digits = "precision", 50 if args.precision is None else args.precision
+    loss = args.loss or ("squared_hinge" if tier == "exact" else "exp")
+    return FlowSettings(loss=loss, lr=args.lr, steps=args.steps, tier=tier, digits=digits or 50,
+                        optimizer=args.optimizer, batch=args.batch, seed=args.seed,
+                        same_batches=args.same_batches, reduction=args.reduction,
+                        record_every=args.record_every, engine=args.engine, kkt_check=args.kkt_check,
+                        max_bits=args.max_bits)
+
+
+def run(args):
+    """Run ``symkkt flow`` for parsed ``args``; the exit code."""
+    from ..embed.maps import load_splits, parse_step
+    from ..errors import UsageError
+    from .run import load_flow
+
+    if args.plot:
+        from .plot import check_plot_path
+
+        check_plot_path(args.plot)
+    settings = _settings(args).validated()      # bad flags fail before any file is read
+    steps = load_splits(args.splits) if args.splits else []
+    steps += [parse_step(text, kind) for kind, text in (args.split_steps or [])]
+    if not steps:
+        raise UsageError("give at least one --split LAYER:UNIT:c1,c2,... (or --splits FILE)", CMD, "--split")
+    problem, theta0 = load_flow(args.arch, args.data, args.params, steps, float_input=args.float_input)
+    bar = Progress()
+    try:
+        result = problem.run(theta0, settings, progress=bar)
+    finally:
+        bar.close()
+    obj = result.to_json()
+    text = repr(result)
+    if args.plot:
+        from .plot import plot_result
+
+        plot_result(result, args.plot)
+        obj["plot"] = args.plot
+        text += f"\n  plot         {args.plot}"
+    if args.json:
+        print(json.dumps(_clean(obj), ensure_ascii=False))
+    else:
+        print(text)
+    return result.exit_code
