@@ -184,7 +184,7 @@ def cmd_kkt(args):
 
 def cmd_embed(args):
     from .api import decide_embedding
-    from .certificate import write_json, write_files
+    from .certificate import write_files
     from .embed.maps import load_splits, parse_step
     from .errors import UsageError
 

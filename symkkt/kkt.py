@@ -32,7 +32,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-import numpy as np
 import sympy
 
 from .linear import Feasible, nonnegative_solution

@@ -2,7 +2,6 @@
 
 import json
 import os
-import random
 
 import pytest
 import sympy
@@ -10,13 +9,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy import Rational as R
-from sympy import sqrt
 
 from symkkt.api import example_paths, load_example
 from symkkt.cli import main
 from symkkt.embed.check import decide
 from symkkt.embed.maps import chain, parse_step
-from symkkt.embed.prove import prove
 from symkkt.kernel import check_certificate, check_file
 from symkkt.network import Network
 from symkkt.spec import architecture_from_json

@@ -8,7 +8,7 @@ import sympy
 import yaml
 from sympy import Rational as R, sqrt
 
-from symkkt.api import example_paths, load_example, load_problem
+from symkkt.api import load_example, load_problem
 from symkkt.errors import NotHomogeneousError
 from symkkt.kernel import check_certificate
 from symkkt.linear import Feasible, nonnegative_solution

@@ -325,7 +325,7 @@ class _Prover:
 
     # -- backward -----------------------------------------------------------------------------
     def backward(self):
-        arch_s, arch_d = self.src.arch, self.dst.arch
+        arch_d = self.dst.arch
         R = _Rel([0], [self.one])
         S = [None] * self.dst.num_parameters
         steps = []

@@ -104,30 +104,6 @@ class CachedBallDomain(BallDomain):
         self._ids[(id(v), prec)] = (v, out)
         return out
 
-    def array(self, nested):
-        arr = np.array(nested, dtype=object)
-        out = np.empty(arr.shape, dtype=object)
-        with self.context():
-            out.ravel()[:] = [self._convert(v) for v in arr.ravel()]
-        return out
-
-    def full(self, shape, value):
-        out = np.empty(shape, dtype=object)
-        out.fill(self._convert(value))
-        return out
-
-    def zeros(self, shape):
-        return self.full(shape, 0)
-
-    def scalar(self, value):
-        return self.full((), value)
-
-    def choose(self, S, values):
-        out = self.zeros(S.shape)
-        for s, v in values.items():
-            out[S == s] = self._convert(v)
-        return out
-
 
 class PrecisionDomain(CachedBallDomain):
     """High-precision floating point: arb arithmetic with signs read from the midpoint.

@@ -12,17 +12,9 @@ import math
 import sys
 import time
 
+from ..cli import _StepAction
+
 CMD = "<command line>"
-
-
-class _StepAction(argparse.Action):
-    """Collect --split / --critical-split / --null in command-line order as (kind, text)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        kind = {"--split": "split", "--critical-split": "critical_split", "--null": "null"}[option_string]
-        steps = list(getattr(namespace, self.dest, None) or [])
-        steps.append((kind, values))
-        setattr(namespace, self.dest, steps)
 
 
 def add_parser(subparsers):

@@ -632,14 +632,14 @@ class FlowResult:
                          f"{f(S['kkt_residual_narrow'][i]):>10} {f(S['norm_narrow'][i]):>9}")
         g = self.diagnostics.get("gamma_monotone", {})
         if g:
-            lines.append(f"  gamma-bar    non-decreasing once margins > 0: "
+            lines.append("  gamma-bar    non-decreasing once margins > 0: "
                          + ("yes" if g["holds"] else f"NO at {g['count']} steps, first "
                             f"{(g['decreasing_steps_narrow'] + g['decreasing_steps_wide'])[:5]}")
                          + f" ({g['checked_steps']} steps checked, "
                          f"{g['where']})")
         sm = self.diagnostics.get("smoothed_margin_monotone", {})
         if sm and sm["checked_steps"]:
-            lines.append(f"  smoothed     Lyu-Li margin non-decreasing: " + ("yes" if sm["holds"] else
+            lines.append("  smoothed     Lyu-Li margin non-decreasing: " + ("yes" if sm["holds"] else
                          f"NO at steps {sm['decreasing_steps_narrow'][:5]}{sm['decreasing_steps_wide'][:5]}")
                          + f" ({sm['checked_steps']} steps checked)")
         kk = self.diagnostics.get("kkt_residual", {})
