@@ -451,3 +451,14 @@ def test_cli_embed_loss(capsys):
     assert out["landscape"]["inertia"]["wide"] == [3, 1, 2]
     assert out["properties"]["critical_line"]["verdict"] == "holds"
     assert main(["embed", arch, "--critical-split", "1:0:1/2", "--loss", "mse"]) == 2
+
+
+def test_invert_recovers_theta_and_refuses_points_outside_the_range():
+    problem, theta = load_example("example1")
+    for text, kind in (("1:0:3/5,4/5", "split"), ("1:1:1/3", "critical_split")):
+        emb = chain(problem.network, steps(text, kind=kind))
+        assert emb.invert(emb.forward(theta)) == theta
+        eta = emb.forward(theta)
+        eta[0] += 1                       # moves one child's weight alone: not a split of any θ
+        with pytest.raises(ValueError, match="range"):
+            emb.invert(eta)

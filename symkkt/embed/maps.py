@@ -286,6 +286,29 @@ class Embedding:
                 out[i] += c * as_sympy(e)
         return out
 
+    def invert(self, eta):
+        """The θ with Tθ = η, for η in the range of T (else ``ValueError``).
+
+        For an isometry this is Tᵀη; in general the least-squares solution (TᵀT)⁻¹Tᵀη, which T
+        maps back to η exactly when η is in the range.
+
+        Examples
+        --------
+        >>> from symkkt.api import load_example
+        >>> problem, theta = load_example("example1")
+        >>> T = chain(problem.network, [parse_step("1:0:3/5,4/5")])
+        >>> T.invert(T.forward(theta)) == theta
+        True
+        """
+        norms = self.column_norms()
+        if any(n == 0 for n in norms):
+            raise ValueError("T has a zero column: θ is not determined by Tθ")
+        theta = [v / n for v, n in zip(self.pullback(eta), norms)]
+        back = self.forward(theta)
+        if any(sympy.expand(a - as_sympy(b)) != 0 for a, b in zip(back, eta)):
+            raise ValueError("η is not in the range of T")
+        return [sympy.expand(t) for t in theta]
+
     def forward_array(self, dom, theta):
         """Tθ for θ a 1-D array in domain ``dom`` (exact, float or mpmath)."""
         coef = dom.array(self.coef)
