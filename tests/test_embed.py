@@ -459,6 +459,6 @@ def test_invert_recovers_theta_and_refuses_points_outside_the_range():
         emb = chain(problem.network, steps(text, kind=kind))
         assert emb.invert(emb.forward(theta)) == theta
         eta = emb.forward(theta)
-        eta[0] += 1                       # moves one child's weight alone: not a split of any θ
+        eta[2] += 1                       # moves one child's weight alone: not a split of any θ
         with pytest.raises(ValueError, match="range"):
             emb.invert(eta)
