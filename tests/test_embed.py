@@ -457,6 +457,7 @@ def test_invert_recovers_theta_and_refuses_points_outside_the_range():
     problem, theta = load_example("example1")
     for text, kind in (("1:0:3/5,4/5", "split"), ("1:1:1/3", "critical_split")):
         emb = chain(problem.network, steps(text, kind=kind))
+        assert emb.accepts(problem.network) and not emb.accepts(emb.target)
         assert emb.invert(emb.forward(theta)) == theta
         eta = emb.forward(theta)
         eta[2] += 1                       # moves one child's weight alone: not a split of any θ

@@ -4,6 +4,6 @@
 - :mod:`.prove`: output and gradient preservation proved for all θ and x;
 - :mod:`.check`: the ``embed`` decision (properties, witnesses, KKT transfer, criticality).
 """
-from .maps import Embedding, Step, chain, critical_split, null_unit, parse_step, split
+from .maps import Embedding, Step, chain, load_splits, parse_step
 
-__all__ = ["Embedding", "Step", "chain", "critical_split", "null_unit", "parse_step", "split"]
+__all__ = ["Embedding", "Step", "chain", "load_splits", "parse_step"]

@@ -51,7 +51,7 @@ from ..field import as_sympy
 from ..network import Network
 from ..numbers import exact_sign, format_number, parse_number
 
-__all__ = ["Step", "Embedding", "chain", "parse_step", "load_splits", "split", "critical_split", "null_unit"]
+__all__ = ["Step", "Embedding", "chain", "parse_step", "load_splits"]
 
 _ONE, _ZERO = sympy.Integer(1), sympy.Integer(0)
 
@@ -114,21 +114,6 @@ class Step:
             return {"critical_split": {"layer": self.layer, "unit": self.unit,
                                        "alpha": format_number(self.alpha)}}
         return {"null": {"layer": self.layer}}
-
-
-def split(layer, unit, coeffs):
-    """A neuron / channel split step with exact coefficients (numbers or strings)."""
-    return Step("split", int(layer), int(unit), tuple(parse_number(c) for c in coeffs))
-
-
-def critical_split(layer, unit, alpha):
-    """A one-step split T^α of [B]."""
-    return Step("critical_split", int(layer), int(unit), alpha=parse_number(alpha))
-
-
-def null_unit(layer):
-    """A null embedding: a zero unit appended to ``layer``."""
-    return Step("null", int(layer))
 
 
 def _int(text, what, place):
@@ -308,19 +293,6 @@ class Embedding:
         if any(sympy.expand(a - as_sympy(b)) != 0 for a, b in zip(back, eta)):
             raise ValueError("η is not in the range of T")
         return [sympy.expand(t) for t in theta]
-
-    def forward_array(self, dom, theta):
-        """Tθ for θ a 1-D array in domain ``dom`` (exact, float or mpmath)."""
-        coef = dom.array(self.coef)
-        return theta[np.maximum(self.index, 0)] * coef
-
-    def pullback_array(self, dom, eta):
-        """Tᵀη for η a 1-D array in domain ``dom``."""
-        from .. import tensor as T
-
-        keep = np.nonzero(self.index >= 0)[0]
-        values = (eta * dom.array(self.coef))[keep]
-        return T.scatter_add(dom, (self.source.num_parameters,), (self.index[keep],), values)
 
     def matrix(self):
         """T as a sympy SparseMatrix (rows: target parameters, columns: source parameters)."""
