@@ -70,6 +70,7 @@ True
 from __future__ import annotations
 
 import fractions
+import operator
 from dataclasses import dataclass
 
 import mpmath
@@ -638,58 +639,61 @@ def _lift_constants(expr):
     return out, [(s, v) for v, s in found.items()]
 
 
-_RELATIONS = {sympy.GreaterThan: ">=", sympy.StrictGreaterThan: ">", sympy.LessThan: "<=",
-              sympy.StrictLessThan: "<", sympy.Equality: "==", sympy.Unequality: "!="}
+_RELATIONS = {sympy.GreaterThan: operator.ge, sympy.StrictGreaterThan: operator.gt, sympy.LessThan: operator.le,
+              sympy.StrictLessThan: operator.lt, sympy.Equality: operator.eq, sympy.Unequality: operator.ne}
 
 
 class _Compiled:
-    """Expressions in Add, Mul, integer Pow, Piecewise and tanh compiled to one Python function.
+    """Expressions in Add, Mul, integer Pow, Piecewise and tanh compiled to nested closures.
 
     Numbers are built by the caller's arithmetic: rationals from ``one`` (``fmpq``,
     :class:`~symkkt.field.FieldElement` or ``mpf``) so that exact inputs give exact results;
     comparisons in Piecewise conditions use that arithmetic's exact (or mpmath) order.
+    Each closure takes ``(a, k, pw, th)``: the arguments, the rational constants, an integer
+    power and tanh in the caller's arithmetic.
     """
 
     def __init__(self, args, exprs):
         self.consts = {}
-        names = {a: f"a[{i}]" for i, a in enumerate(args)}
-        body = ", ".join(self._code(e, names) for e in exprs)
-        self.source = f"def _f(a, _k, _pow, _tanh):\n    return [{body}]\n"
-        ns = {}
-        exec(compile(self.source, "<symkkt.landscape hessian>", "exec"), ns)  # generated above, no user text
-        self._f = ns["_f"]
+        self._names = {a: i for i, a in enumerate(args)}
+        self._fs = [self._build(e) for e in exprs]
         self._rationals = list(self.consts)
 
-    def _const(self, q):
-        if q not in self.consts:
-            self.consts[q] = len(self.consts)
-        return f"_k[{self.consts[q]}]"
-
-    def _code(self, e, names):
-        if e in names:
-            return names[e]
+    def _build(self, e):
+        if e in self._names:
+            i = self._names[e]
+            return lambda a, k, pw, th: a[i]
         if e.is_Rational:
-            return self._const(e)
-        if e.is_Add:
-            return "(" + " + ".join(self._code(a, names) for a in e.args) + ")"
-        if e.is_Mul:
-            return "(" + "*".join(self._code(a, names) for a in e.args) + ")"
+            j = self.consts.setdefault(e, len(self.consts))
+            return lambda a, k, pw, th: k[j]
+        if e.is_Add or e.is_Mul:
+            fs = [self._build(x) for x in e.args]
+            op = operator.add if e.is_Add else operator.mul
+
+            def combine(a, k, pw, th):
+                out = fs[0](a, k, pw, th)
+                for f in fs[1:]:
+                    out = op(out, f(a, k, pw, th))
+                return out
+            return combine
         if e.is_Pow and e.exp.is_Integer:
-            return f"_pow({self._code(e.base, names)}, {int(e.exp)})"
+            base, n = self._build(e.base), int(e.exp)
+            return lambda a, k, pw, th: pw(base(a, k, pw, th), n)
         if isinstance(e, sympy.Piecewise):
-            out = None
-            for branch, cond in reversed(e.args):
-                b = self._code(branch, names)
-                if cond is sympy.true:
-                    out = b
-                else:
-                    c = self._code(cond, names)
-                    out = f"({b} if {c} else {out if out is not None else 'None'})"
-            return out
+            branches = [(self._build(b), None if c is sympy.true else self._build(c)) for b, c in e.args]
+
+            def piecewise(a, k, pw, th):
+                for value, cond in branches:
+                    if cond is None or cond(a, k, pw, th):
+                        return value(a, k, pw, th)
+                return None
+            return piecewise
         if type(e) in _RELATIONS:
-            return f"({self._code(e.lhs, names)} {_RELATIONS[type(e)]} {self._code(e.rhs, names)})"
+            op, lhs, rhs = _RELATIONS[type(e)], self._build(e.lhs), self._build(e.rhs)
+            return lambda a, k, pw, th: op(lhs(a, k, pw, th), rhs(a, k, pw, th))
         if isinstance(e, sympy.tanh):
-            return f"_tanh({self._code(e.args[0], names)})"
+            inner = self._build(e.args[0])
+            return lambda a, k, pw, th: th(inner(a, k, pw, th))
         raise NotImplementedError(f"cannot compile {e} ({type(e).__name__})")
 
     def __call__(self, args, one):
@@ -703,7 +707,8 @@ class _Compiled:
                 out = out * b
             return out
 
-        return self._f(args, ks, power, _tanh_of(one))
+        th = _tanh_of(one)
+        return [f(args, ks, power, th) for f in self._fs]
 
 
 def _tanh_of(one):
