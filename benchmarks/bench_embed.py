@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from _table import print_table
+
 MLP = {"input": [4], "layers": [{"dense": {"width": 8, "activation": {"leaky_relu": {"slope": "1/10"}}}}] * 3
        + [{"dense": {"width": 1}}]}
 CNN = {"input": [1, 8, 8], "layers": [{"conv": {"channels": 4, "kernel": 3, "activation": "relu"}},
@@ -100,9 +102,7 @@ def main():
              (f"> x{args.naive_timeout / fast:.0f} slower" if naive is None else "no answer"))
     rows.append(("naive sympy simplify (mlp output only)", shown, "-", "-", "baseline", ratio))
     head = ("case", "wall s", "peak RSS MiB", "verdict", "target s", "")
-    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    for r in [head] + rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    print_table(head, rows)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from symkkt.api import load_example
 from symkkt.numbers import format_number
 from symkkt.tensor import ExactDomain
 
+from _table import print_table
+
 C = (R(3, 5), R(4, 5))
 
 
@@ -180,9 +182,7 @@ def main():
                      "-", "-", "baseline",
                      f"x{naive / fast:.0f} slower" if naive else f"> x{args.naive_timeout / fast:.0f} slower"))
     head = ("case", "wall s", "peak RSS MiB", "verdict", "target s", "")
-    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    for r in [head] + rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    print_table(head, rows)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,26 @@ class _StepAction(argparse.Action):
         setattr(namespace, self.dest, steps)
 
 
+def add_split_arguments(parser, dest="steps"):
+    """The split flags shared by ``embed`` and ``flow``, collected in command-line order."""
+    parser.add_argument("--split", action=_StepAction, dest=dest, metavar="LAYER:UNIT:c1,c2,...",
+                        help="neuron/channel split of [A] (repeatable; each index refers to the network the "
+                             "previous steps produced; children replace the unit in place)")
+    parser.add_argument("--critical-split", action=_StepAction, dest=dest, metavar="LAYER:UNIT:ALPHA",
+                        help="one-step split of [B]: copy incoming weights, outgoing ALPHA and 1-ALPHA")
+    parser.add_argument("--null", action=_StepAction, dest=dest, metavar="LAYER",
+                        help="null embedding of [B]: append a zero unit to LAYER")
+    parser.add_argument("--splits", metavar="FILE", help="YAML/JSON file with a 'splits:' list (applied first)")
+
+
+def split_steps(args, dest="steps"):
+    """The steps of ``--splits FILE`` followed by the split flags, parsed."""
+    from .embed.maps import load_splits, parse_step
+
+    steps = load_splits(args.splits) if args.splits else []
+    return steps + [parse_step(text, kind) for kind, text in (getattr(args, dest) or [])]
+
+
 def build_parser():
     p = _Parser(prog="symkkt", description="Exact checks of KKT points of homogeneous neural networks. "
                 "Exit codes: 0 holds/valid, 1 refuted/invalid, 3 inconclusive, 2 bad input.")
@@ -55,14 +75,7 @@ def build_parser():
     emb.add_argument("arch")
     emb.add_argument("data", nargs="?")
     emb.add_argument("params", nargs="?")
-    emb.add_argument("--split", action=_StepAction, dest="steps", metavar="LAYER:UNIT:c1,c2,...",
-                     help="neuron/channel split of [A] (repeatable; each index refers to the network the "
-                          "previous steps produced; children replace the unit in place)")
-    emb.add_argument("--critical-split", action=_StepAction, dest="steps", metavar="LAYER:UNIT:ALPHA",
-                     help="one-step split of [B]: copy incoming weights, outgoing ALPHA and 1-ALPHA")
-    emb.add_argument("--null", action=_StepAction, dest="steps", metavar="LAYER",
-                     help="null embedding of [B]: append a zero unit to LAYER")
-    emb.add_argument("--splits", metavar="FILE", help="YAML/JSON file with a 'splits:' list (applied first)")
+    add_split_arguments(emb)
     emb.add_argument("--loss", choices=("mse", "exp", "logistic"),
                      help="with DATA PARAMS: criticality, the line of critical points and Hessian inertia")
     emb.add_argument("--precision", type=int, default=50, metavar="DIGITS",
@@ -185,7 +198,6 @@ def cmd_kkt(args):
 def cmd_embed(args):
     from .api import decide_embedding
     from .certificate import write_files
-    from .embed.maps import load_splits, parse_step
     from .errors import UsageError
 
     for flag, path in (("--cert", args.cert), ("--out-arch", args.out_arch), ("--out-params", args.out_params)):
@@ -195,8 +207,7 @@ def cmd_embed(args):
         raise UsageError("--out-params needs PARAMS", "<command line>")
     if args.precision < 10:
         raise UsageError(f"--precision must be at least 10 digits, got {args.precision}", "<command line>")
-    steps = load_splits(args.splits) if args.splits else []
-    steps += [parse_step(text, kind) for kind, text in (args.steps or [])]
+    steps = split_steps(args)
     result, theta = decide_embedding(args.arch, steps, args.data, args.params, loss=args.loss,
                                      float_input=args.float_input, dps=args.precision)
     obj = result.to_json()

@@ -148,23 +148,29 @@ class FloatDomain:
 
     tier = "float"
 
+    @staticmethod
+    def _convert(v):
+        return float(v) if isinstance(v, (float, int)) else float(sympy.N(as_sympy(v), 20))
+
     def array(self, nested):
-        arr = np.array(nested, dtype=object)
-        return np.array([float(sympy.N(v, 20)) for v in arr.ravel()], dtype=float).reshape(arr.shape)
+        arr = nested if isinstance(nested, np.ndarray) else np.array(nested, dtype=object)
+        if arr.dtype != object:
+            return arr.astype(float)
+        return np.array([self._convert(v) for v in arr.ravel()], dtype=float).reshape(arr.shape)
 
     def zeros(self, shape):
         return np.zeros(shape)
 
     def full(self, shape, value):
-        return np.full(shape, float(sympy.N(value, 20)))
+        return np.full(shape, self._convert(value))
 
     def scalar(self, value):
-        return np.array(float(sympy.N(value, 20)))
+        return np.array(self._convert(value))
 
     def choose(self, S, values):
         out = np.zeros(S.shape)
         for s, v in values.items():
-            out[S == s] = float(sympy.N(v, 20))
+            out[S == s] = self._convert(v)
         return out
 
     def sign(self, a):

@@ -18,7 +18,7 @@ import pytest
 import sympy
 
 from symkkt.api import example_paths
-from symkkt.cli import main
+from conftest import call
 from symkkt.numbers import parse_number
 
 EXAMPLES = Path(example_paths("example1")[0]).parent.parent
@@ -33,15 +33,6 @@ def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "symkkt.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=300)
 
-
-def call(capsys, *args):
-    """``symkkt.cli.main(ARGS)`` in-process: (exit code, stdout, stderr)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def contract_digest(cert):

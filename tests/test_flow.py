@@ -29,7 +29,7 @@ import pytest
 import sympy
 from flint import arb
 
-from symkkt.cli import main
+from conftest import call
 from symkkt.embed import chain, parse_step
 from symkkt.flow import FlowProblem, load_flow
 from symkkt.flow.arith import format_upper, make_arithmetic
@@ -44,15 +44,6 @@ FLOW = ROOT / "examples" / "flow"
 EX1 = [str(FLOW / "example1" / f) for f in ("arch.yaml", "data.yaml", "init.yaml")]
 TOY = [str(FLOW / "toy2d" / f) for f in ("arch.yaml", "data.csv", "init.yaml")]
 SPLIT = "1:0:3/5,4/5"
-
-
-def call(capsys, *args):
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -265,7 +265,7 @@ class _Prover:
         if layer.bias:
             for o in range(math.prod(self.src.arch.shapes[li])):
                 narrow[o][("bias", bs + o // per_s)] = self.one
-        lookup = None
+        match = _Matcher(narrow)
         par, fac = [], []
         for o in range(n_out):
             form = _clean(rows.get(o, {}))
@@ -273,15 +273,7 @@ class _Prover:
                 par.append(-1)
                 fac.append(zero)
                 continue
-            i = hint[o]
-            found = _ratio(form, narrow[i], i) if i >= 0 and i in narrow else None
-            if found is None:
-                if lookup is None:
-                    lookup = {}
-                    for u, f in narrow.items():
-                        lookup.setdefault(_normal(f), u)
-                u = lookup.get(_normal(form))
-                found = _ratio(form, narrow[u], u) if u is not None else None
+            found = match(form, hint[o])
             if found is None:
                 names = self.src.parameter_names
                 shown = " + ".join(f"{v}·{names[p]}" + (f"·h{k}" if isinstance(k, int) else f" ({k})")
@@ -329,7 +321,6 @@ class _Prover:
         R = _Rel([0], [self.one])
         S = [None] * self.dst.num_parameters
         steps = []
-        narrow_forms = {}
         for li in reversed(range(len(arch_d.layers))):
             layer = arch_d.layers[li]
             if layer.kind in ("dense", "conv"):
@@ -352,7 +343,7 @@ class _Prover:
                     qpar.append(i)
                     qfac.append(self.el(f) * r)
                 Q = _Rel(qpar, qfac)
-                bad = self._gradients(li, w, Q, M, S, narrow_forms)
+                bad = self._gradients(li, w, Q, M, S)
                 if bad:
                     return Proof(False, steps, f"weight layer {w}: {bad}"), None
                 steps.append(f"weight layer {w}: ∇_W̃ Φ̃ = S·∇_W Φ as bilinear forms in (δ, h)")
@@ -366,7 +357,7 @@ class _Prover:
         steps.append("∇Φ̃(Tθ; x) = S ∇Φ(θ; x) for all θ, x off kinks")
         return Proof(True, steps), S
 
-    def _gradients(self, li, w, Q, M, S, narrow_forms):
+    def _gradients(self, li, w, Q, M, S):
         zero = self.zero
         wide, narrow_conns, bd, bs = self._conns(li, w)
         wd = self.woff_dst[w - 1][0]
@@ -393,24 +384,14 @@ class _Prover:
         if layer.bias:
             for o in range(math.prod(self.src.arch.shapes[li])):
                 narrow[bs + o // per_s][(o, None)] = self.one
-        lookup = {}
-        for p, form in narrow.items():
-            narrow_forms[p] = form
-            lookup.setdefault(_normal(form), p)
+        match = _Matcher(narrow)
         rows = list(range(wd, bd)) + (list(range(bd, bd + self.dst.param_shapes[w - 1]["bias"][0])) if layer.bias else [])
         for r in rows:
             form = _clean(forms.get(r, {}))
             if not form:
                 S[r] = (-1, zero)
                 continue
-            hint = int(self.emb.index[r])
-            found = None
-            if hint >= 0 and hint in narrow:
-                found = _ratio(form, narrow[hint], hint)
-            if found is None:
-                p = lookup.get(_normal(form))
-                if p is not None:
-                    found = _ratio(form, narrow[p], p)
+            found = match(form, int(self.emb.index[r]))
             if found is None:
                 return (f"the gradient of wide parameter {self.dst.parameter_names[r]} is not a multiple of "
                         "one narrow parameter's gradient")
@@ -432,9 +413,7 @@ class _Prover:
         narrow = defaultdict(dict)
         for o, k, p in narrow_conns:
             narrow[k][(p, o)] = self.one
-        lookup = {}
-        for k, form in narrow.items():
-            lookup.setdefault(_normal(form), k)
+        match = _Matcher(narrow)
         n_in = len(M.par)
         par, fac = [], []
         for k in range(n_in):
@@ -443,11 +422,7 @@ class _Prover:
                 par.append(-1)
                 fac.append(zero)
                 continue
-            hint = M.par[k]
-            found = _ratio(form, narrow[hint], hint) if hint >= 0 and hint in narrow else None
-            if found is None:
-                kk = lookup.get(_normal(form))
-                found = _ratio(form, narrow[kk], kk) if kk is not None else None
+            found = match(form, M.par[k])
             if found is None:
                 return f"the gradient with respect to wide input {k} is not a multiple of one narrow input's"
             par.append(found[0])
@@ -477,6 +452,26 @@ class _Prover:
 
 def _clean(form):
     return {k: v for k, v in form.items() if not v.is_zero()}
+
+
+class _Matcher:
+    """Finds ``(u, s)`` with form == s·narrow[u]: the candidate ``hint`` first, then any u with the
+    same normalised form (the lookup table is built on first need)."""
+
+    def __init__(self, narrow):
+        self.narrow, self._lookup = narrow, None
+
+    def __call__(self, form, hint):
+        if hint >= 0 and hint in self.narrow:
+            found = _ratio(form, self.narrow[hint], hint)
+            if found is not None:
+                return found
+        if self._lookup is None:
+            self._lookup = {}
+            for u, f in self.narrow.items():
+                self._lookup.setdefault(_normal(f), u)
+        u = self._lookup.get(_normal(form))
+        return _ratio(form, self.narrow[u], u) if u is not None else None
 
 
 def _normal(form):

@@ -141,7 +141,7 @@ class CachedFloatDomain(FloatDomain):
     def __init__(self):
         self._cache, self._ids = {}, {}
 
-    def _float(self, v):
+    def _convert(self, v):
         hit = self._ids.get(id(v))
         if hit is not None and hit[0] is v:
             return hit[1]
@@ -150,29 +150,11 @@ class CachedFloatDomain(FloatDomain):
             self._ids[id(v)] = (v, out)
             return out
         except (KeyError, TypeError):
-            out = float(sympy.N(as_sympy(v), 20)) if not isinstance(v, (float, int)) else float(v)
+            out = FloatDomain._convert(v)
         try:
             self._cache[v] = out
         except TypeError:  # pragma: no cover
             pass
-        return out
-
-    def array(self, nested):
-        arr = np.asarray(nested, dtype=object) if not isinstance(nested, np.ndarray) else nested
-        if arr.dtype != object:
-            return arr.astype(float)
-        return np.array([self._float(v) for v in arr.ravel()], dtype=float).reshape(arr.shape)
-
-    def full(self, shape, value):
-        return np.full(shape, self._float(value))
-
-    def scalar(self, value):
-        return np.array(self._float(value))
-
-    def choose(self, S, values):
-        out = np.zeros(S.shape)
-        for s, v in values.items():
-            out[S == s] = self._float(v)
         return out
 
 

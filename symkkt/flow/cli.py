@@ -12,7 +12,7 @@ import math
 import sys
 import time
 
-from ..cli import _StepAction
+from ..cli import add_split_arguments, split_steps
 
 CMD = "<command line>"
 
@@ -29,13 +29,7 @@ def add_parser(subparsers):
     p.add_argument("arch")
     p.add_argument("data")
     p.add_argument("params", help="starting parameters theta_0 of the narrow net")
-    p.add_argument("--split", action=_StepAction, dest="split_steps", metavar="LAYER:UNIT:c1,c2,...",
-                   help="neuron/channel split of [A] (repeatable, applied in order)")
-    p.add_argument("--critical-split", action=_StepAction, dest="split_steps", metavar="LAYER:UNIT:ALPHA",
-                   help="one-step split of [B] (not an isometry: trajectories are NOT preserved)")
-    p.add_argument("--null", action=_StepAction, dest="split_steps", metavar="LAYER",
-                   help="null embedding of [B]: append a zero unit to LAYER")
-    p.add_argument("--splits", metavar="FILE", help="YAML/JSON file with a 'splits:' list (applied first)")
+    add_split_arguments(p, dest="split_steps")
     p.add_argument("--loss", choices=("exp", "logistic", "squared_hinge"),
                    help="margin loss (default: exp; squared_hinge with --exact)")
     p.add_argument("--reduction", choices=("mean", "sum"), default="mean",
@@ -144,7 +138,6 @@ def _settings(args):
 
 def run(args):
     """Run ``symkkt flow`` for parsed ``args``; the exit code."""
-    from ..embed.maps import load_splits, parse_step
     from ..errors import UsageError
     from .run import load_flow
 
@@ -153,8 +146,7 @@ def run(args):
 
         check_plot_path(args.plot)
     settings = _settings(args).validated()      # bad flags fail before any file is read
-    steps = load_splits(args.splits) if args.splits else []
-    steps += [parse_step(text, kind) for kind, text in (args.split_steps or [])]
+    steps = split_steps(args, "split_steps")
     if not steps:
         raise UsageError("give at least one --split LAYER:UNIT:c1,c2,... (or --splits FILE)", CMD, "--split")
     problem, theta0 = load_flow(args.arch, args.data, args.params, steps, float_input=args.float_input)
