@@ -368,6 +368,9 @@ class LossProblem:
     def kinks(self, theta, order=1, dps=50):
         """Data points on a kink: ``{point: ["LAYER:UNIT", ...]}`` (empty when R is smooth there).
 
+        Kinks that cannot matter are left out: units that never reach the output, and (for
+        ``order`` 1) units whose outgoing weights are all exactly 0.
+
         Parameters
         ----------
         theta : list
@@ -392,13 +395,14 @@ class LossProblem:
             return {}
         dom = MPDomain(dps) if self._has_tanh else self._exact_domain(theta)
         trace = net.forward(dom, theta, self._X())
+        skip = _harmless_kinks(net, theta, order)
         out = {}
         for k in range(self.n):
             units = []
             for i, S in trace.signs.items():
                 if S is not None and relevant(net.rules[i]):
                     flat = S[..., k].ravel()
-                    units += [net.unit_label(i, int(u)) for u in np.nonzero(flat == 0)[0]]
+                    units += [net.unit_label(i, int(u)) for u in np.nonzero(flat == 0)[0] if (i, int(u)) not in skip]
             if units:
                 out[k] = units
         return out
@@ -910,3 +914,16 @@ def load_loss_problem(arch_path, data_path, params_path=None, loss="mse", float_
     if params_path is not None:
         theta = problem.network.flatten(load_parameters(params_path, arch, float_input=float_input))
     return problem, theta
+
+
+def _harmless_kinks(net, theta, order):
+    """Units whose kinks leave R differentiable (``order`` 1) or twice differentiable (2) at θ.
+
+    A unit that never reaches the output does not enter R at all. A unit whose outgoing weights
+    are all exactly 0 contributes a·σ(z) = o(‖Δθ‖) to the next layer, so R keeps its gradient
+    (every slope gives the same one), but not its Hessian (∂²/∂a∂w of a·σ(w·x) jumps).
+    """
+    from .embed.witness import dead, silent_units
+
+    return dead(net) | (silent_units(net, theta) if order == 1 else set())
+

@@ -178,6 +178,24 @@ def test_kinks_refused_exactly():
     p.gradient(off), p.hessian(off)
 
 
+def test_kink_of_a_unit_with_zero_outgoing_weights_keeps_the_gradient():
+    """R = ½Σ(a0 relu(w0·x) + a1 relu(w1·x) − y)² with unit 1 at (w1, a1) = (0, 0): a1·relu(w1·x) is
+    o(‖Δθ‖), so ∇R exists (every slope of unit 1 gives ∂R/∂w1 = a1·(...) = 0 and ∂R/∂a1 = 0), but
+    ∂²R/∂a1∂w1 = r·relu'(w1·x)·x jumps, so the Hessian does not exist."""
+    arch = two_layer(2, 2, "relu", False, False)
+    p = problem_of(arch, [((1, 2), 1), ((-2, 1), 0)])
+    theta = [1, 1, 0, 0, 2, 0]
+    assert p.kinks(theta) == {}                                   # first order: harmless
+    assert p.kinks(theta, order=2) == {0: ["1:1"], 1: ["1:1"]}
+    # by hand: f(x) = 2 relu(x1 + x2): f = (6, 0), residuals (5, 0), ∇f at point 0 = (2, 4, 0, 0, 3, 0)
+    g = p.gradient(theta).value
+    assert g == [R(1, 2) * 2 * 5 * 2 * 1, R(1, 2) * 2 * 5 * 2 * 2, 0, 0, R(1, 2) * 2 * 5 * 3, 0]
+    with pytest.raises(KinkError, match="Hessian"):
+        p.hessian(theta)
+    # control: a non-zero outgoing weight makes the kink real
+    assert p.kinks([1, 1, 0, 0, 2, 1]) == {0: ["1:1"], 1: ["1:1"]}
+
+
 def test_second_order_kink_of_squared_relu():
     """max(z,0)² is C¹: gradient exists at z = 0, the Hessian does not (σ'' jumps 0 → 2)."""
     arch = two_layer(1, 1, {"poly_relu": {"power": 2}}, True, False)

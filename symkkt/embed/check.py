@@ -95,9 +95,19 @@ class EmbedResult:
         }
 
     def certificate(self):
-        """A certificate of the structural claim (or of an output refutation); None if there is none."""
+        """A certificate of the structural claim (or of an output refutation); None if there is none.
+
+        A chain of splits is certified as ``split_embedding`` only inside the kernel's theorem:
+        c_i ≥ 0, Σc_i² = 1 and positively 1-homogeneous piecewise-linear activations in the split
+        layers. Outside it (a tanh or an odd polynomial with c = −1, say) the proofs still decide,
+        but there is no certificate.
+        """
         from ..certificate import embedding_certificate
 
+        if self.embedding.is_split_chain and not _kernel_split_scope(self.embedding):
+            out = self.properties.get("output_preserved")
+            if out is None or out.verdict != "refuted":
+                return None
         return embedding_certificate(self)
 
     def __repr__(self):
@@ -180,6 +190,19 @@ def decide(emb, data=None, theta=None, loss=None, dps=50):
                        landscape)
 
 
+def _kernel_split_scope(emb):
+    """Whether every step is a split with c_i ≥ 0, Σc_i² = 1 of a layer whose activation is positively
+    1-homogeneous and piecewise linear (the scope of the kernel's ``split_embedding``)."""
+    if any(coefficient_problems(s) for s in emb.steps):
+        return False
+    net = emb.source
+    for step in emb.steps:     # the activation of a layer does not change along the chain
+        rule = net.rules[net.arch.weight_layers[step.layer - 1]]
+        if not (rule.piecewise and rule.power == 1):
+            return False
+    return True
+
+
 # -- single properties -------------------------------------------------------------------------
 def _isometry(emb, claimed):
     norms = emb.column_norms()
@@ -214,16 +237,7 @@ def _gradient(emb, proofs, claimed):
         p = Property("gradient_preserved", "holds", st, claimed, ALL_THETA_X, "symbolic", proofs.gradient.steps,
                      reason="proved for all θ, x off kinks (S = T); at kinks the inclusion holds with children "
                             "taking their parent's Clarke slope")
-        kw = W.kink_witness(emb)
-        if kw is not None:
-            p.extra["kink_equality"] = {"verdict": "refuted", "claim": "∂°Φ̃(Tθ; x) = T∂°Φ(θ; x) at kinks ([A])",
-                                        "witness": kw}
-        elif W._kink_candidate(emb) is None:
-            p.extra["kink_equality"] = {"verdict": "not applicable",
-                                        "claim": "no split unit with two children has a kink activation"}
-        else:
-            p.extra["kink_equality"] = {"verdict": "inconclusive",
-                                        "claim": "no point with only the split unit on its kink was found"}
+        p.extra["kink_equality"] = W.kink_equality(emb)
         return p
     if proofs.gradient.holds:
         r = proofs.s_differs_at
@@ -257,15 +271,22 @@ def _criticality(emb, proofs):
         return Property("criticality_preserved", "holds", st, True, ALL_THETA_X, "symbolic", proofs.gradient.steps,
                         reason="proved for all θ, x: critical points of any loss map to critical points",
                         extra={"S": S})
-    wit = W.gradient_witness(emb, S=None) if not proofs.gradient.holds else None
-    failure = proofs.gradient.failure or proofs.output.failure
-    if wit is not None and proofs.output.holds:
-        # the gradient of some wide parameter is not a multiple of a narrow one: exhibit a loss-free witness
+    if proofs.gradient.holds:
+        # ∇Φ̃ = S∇Φ is proved, but without output preservation ∇R' = S∇R does not follow
+        return Property("criticality_preserved", "inconclusive", st, True, "", "none", proofs.gradient.steps,
+                        reason=f"∇Φ̃(Tθ; x) = S∇Φ(θ; x) is proved, but the output is not "
+                               f"({proofs.output.failure}), so the loss relation does not follow")
+    failure = proofs.gradient.failure
+    wit = W.criticality_witness(emb)
+    if wit is not None:
         return Property("criticality_preserved", "refuted", st, True, "at the witness", wit.pop("tier"),
-                        proofs.gradient.steps, reason=f"{failure}; ∇Φ̃(Tθ; x) has a component that no narrow "
-                                                      "gradient gives (see witness)", witness=wit)
+                        proofs.gradient.steps, reason=f"{failure}; no fixed linear S exists: a linear relation "
+                                                      "among narrow gradients fails for the wide ones (see witness)",
+                        witness=wit)
+    why = "tanh gradients are not exact, so no exact linear relation was sought" if W._has_tanh(emb.source) \
+        else "every linear relation among the narrow gradients found at random points held for the wide ones"
     return Property("criticality_preserved", "inconclusive", st, True, "", "none", proofs.gradient.steps,
-                    reason=f"no proof ({failure})")
+                    reason=f"no proof ({failure}) and no counterexample ({why})")
 
 
 # -- KKT transfer ------------------------------------------------------------------------------
@@ -308,24 +329,32 @@ def kkt_transfer(emb, data, theta):
                         reason=f"narrow {rn.verdict}, wide {rw.verdict}: {rn.reason or rw.reason}", extra=extra)
     if rn.verdict != rw.verdict:
         which = rw if rn.verdict == "holds" else rn
+        held = rn if rn.verdict == "holds" else rw
+        held_set = getattr(held, "clarke_set_description", "") or getattr(held, "clarke_set", "")
         reason = (f"θ is {'a' if rn.verdict == 'holds' else 'not a'} KKT point but Tθ is "
-                  f"{'not ' if rw.verdict == 'refuted' else ''}one: {which.reason}")
+                  f"{'not ' if rw.verdict == 'refuted' else ''}one: {which.reason}"
+                  + (f" (the KKT point is one with respect to: {held_set})" if held_set else ""))
         return Property("kkt_transfer", "refuted", st, True, "at this instance", "exact", reason=reason,
                         witness=(rw if rn.verdict == "holds" else rn).to_json().get("witness"), extra=extra)
     if rn.verdict == "refuted":
         return Property("kkt_transfer", "holds", st, True, "at this instance", "exact",
                         reason="neither θ nor Tθ is a KKT point (consistent with the converse)", extra=extra)
     proof = []
+    # both are KKT points; what is left is "with the same multipliers", checked for one choice of
+    # Clarke elements only, so a failure leaves it open rather than refuting it
     ok, why = _forward_transfer(emb, rn, wide, eta)
     if not ok:
-        return Property("kkt_transfer", "refuted", st, True, "at this instance", "exact",
-                        reason=f"the narrow multipliers do not work for Tθ: {why}", extra=extra)
+        return Property("kkt_transfer", "inconclusive", st, True, "at this instance", "exact",
+                        reason=f"θ and Tθ are both KKT points, but the narrow multipliers with children taking "
+                               f"their parent's slopes do not certify Tθ ({why}); other Clarke elements were "
+                               "not searched", extra=extra)
     proof.append("Tθ = Σ λ_k y_k h̃_k with the narrow λ, children taking their parent's slopes (exact)")
     if emb.is_split_chain:
         ok, why = _pullback_transfer(emb, rw, narrow, theta)
         if not ok:
-            return Property("kkt_transfer", "refuted", st, True, "at this instance", "exact",
-                            reason=f"converse fails: {why}", extra=extra)
+            return Property("kkt_transfer", "inconclusive", st, True, "at this instance", "exact",
+                            reason=f"θ and Tθ are both KKT points, but the wide multipliers with merged slopes "
+                                   f"Σ c_i² g_i do not certify θ ({why})", extra=extra)
         proof.append("θ = Σ λ̃_k y_k h_k with the wide λ̃ and merged slopes Σ c_i² g_i (exact)")
     same = [format_number(a) for a in rn.multipliers]
     return Property("kkt_transfer", "holds", st, True, "at this instance", "exact", proof,

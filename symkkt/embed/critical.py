@@ -32,6 +32,16 @@ def _fmt(v):
         return str(v)
 
 
+def _failed(tier):
+    """The verdict of a failed check: ``refuted`` only when the failure was decided exactly; a
+    high-precision evaluation is not a witness."""
+    return "refuted" if tier == "exact" else "inconclusive"
+
+
+def _not_rigorous(tier):
+    return "" if tier == "exact" else " (high precision, within the stated tolerance; not a rigorous witness)"
+
+
 def _is_zero_vector(values, tol):
     if tol is None:
         return all(v == 0 for v in values)
@@ -71,9 +81,9 @@ def landscape_checks(emb, proofs, data, theta, loss, dps=50):
                 diff = [a - b for a, b in zip(gw.values, mapped)]
         ok = _is_zero_vector(diff, tol)
         props["gradient_relation"] = Property(
-            "gradient_relation", "holds" if ok else "refuted", "∇R'(Tθ) = S∇R(θ) at this θ", True,
+            "gradient_relation", "holds" if ok else _failed(tier), "∇R'(Tθ) = S∇R(θ) at this θ", True,
             "at this instance", tier, reason="the proved relation, evaluated" if ok else
-            "the evaluated gradients do not satisfy the proved relation")
+            "the evaluated gradients do not satisfy the proved relation" + _not_rigorous(tier))
     critical = _is_zero_vector(g.values, tol)
     critical_w = _is_zero_vector(gw.values, tol)
     figures["critical"] = critical
@@ -81,9 +91,9 @@ def landscape_checks(emb, proofs, data, theta, loss, dps=50):
     figures["gradient_norm_squared"] = _fmt(sum(v * v for v in g.values))
     if critical:
         props["critical_image"] = Property(
-            "critical_image", "holds" if critical_w else "refuted", "θ critical ⇒ Tθ critical", True,
+            "critical_image", "holds" if critical_w else _failed(tier), "θ critical ⇒ Tθ critical", True,
             "at this instance", tier, reason="∇R(θ) = 0 and ∇R'(Tθ) = 0" if critical_w else
-            "∇R(θ) = 0 but ∇R'(Tθ) ≠ 0")
+            "∇R(θ) = 0 but ∇R'(Tθ) ≠ 0" + _not_rigorous(tier))
         line = _critical_line(emb, data, theta, loss, dps, tol)
         if line is not None:
             props["critical_line"] = line
@@ -103,10 +113,10 @@ def landscape_checks(emb, proofs, data, theta, loss, dps=50):
     T = emb.matrix()
     congruent = _congruent(H.matrix, Hw.matrix, T, tol)
     props["hessian_congruence"] = Property(
-        "hessian_congruence", "holds" if congruent else "refuted", "∇²R(θ) = Tᵀ ∇²R'(Tθ) T", True,
+        "hessian_congruence", "holds" if congruent else _failed(H.tier), "∇²R(θ) = Tᵀ ∇²R'(Tθ) T", True,
         "at this instance", H.tier, reason=f"inertia {tuple(before.counts)} -> {tuple(after.counts)} "
                                            "(n₊ and n₋ cannot decrease)" if congruent else
-        "the Hessians are not congruent through T")
+        "the Hessians are not congruent through T" + _not_rigorous(H.tier))
     n_plus, n_zero, n_minus = before.counts
     w_plus, w_zero, w_minus = after.counts
     figures["strict_local_min"] = critical and n_zero == 0 and n_minus == 0
@@ -134,12 +144,17 @@ def _critical_line(emb, data, theta, loss, dps, tol):
         steps = list(emb.steps)
         steps[i] = type(steps[i])("critical_split", steps[i].layer, steps[i].unit, alpha=alpha)
         other = chain(emb.source, steps)
-        gw = LossProblem(other.target, data, loss).gradient(other.forward(theta), dps=dps)
+        try:
+            gw = LossProblem(other.target, data, loss).gradient(other.forward(theta), dps=dps)
+        except KinkError as err:
+            return Property("critical_line", "inconclusive", "T^α θ_c is critical for every α", True,
+                            "", "none", reason=f"R' has no gradient at α = {format_number(alpha)}: {err}")
         ok = _is_zero_vector(gw.values, tol)
         checked.append((format_number(alpha), ok))
         if not ok:
-            return Property("critical_line", "refuted", "T^α θ_c is critical for every α", True,
-                            "at this instance", gw.tier, reason=f"∇R'(T^α θ_c) ≠ 0 at α = {format_number(alpha)}")
+            return Property("critical_line", _failed(gw.tier), "T^α θ_c is critical for every α", True,
+                            "at this instance", gw.tier, reason=f"∇R'(T^α θ_c) ≠ 0 at α = {format_number(alpha)}"
+                                                                + _not_rigorous(gw.tier))
     return Property("critical_line", "holds", "T^α θ_c is critical for every α", True, "for all α",
                     gw.tier, reason="critical at α = 0 and α = 3 (and the given α); the gradient is affine in α, "
                                     "so the whole line is critical",

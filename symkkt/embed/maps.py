@@ -41,6 +41,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -116,11 +117,18 @@ class Step:
         return {"null": {"layer": self.layer}}
 
 
+_ASCII_INT = re.compile(r"[ \t]*([0-9]+)[ \t]*")
+MAX_INDEX_DIGITS = 9
+
+
 def _int(text, what, place):
-    text = text.strip()
-    if not text.isdigit():
-        raise UsageError(f"{what} must be a non-negative integer, got {text!r}", place=place)
-    return int(text)
+    """A non-negative integer written with ASCII digits 0-9 (other scripts' digits are refused)."""
+    m = _ASCII_INT.fullmatch(text)
+    if not m:
+        raise UsageError(f"{what} must be a non-negative integer in ASCII digits 0-9, got {text!r}", place=place)
+    if len(m.group(1).lstrip("0")) > MAX_INDEX_DIGITS:
+        raise UsageError(f"{what} {m.group(1)[:12]}... is too large", place=place)
+    return int(m.group(1))
 
 
 def parse_step(text, kind="split"):
@@ -134,13 +142,21 @@ def parse_step(text, kind="split"):
     (sqrt(2)/2, sqrt(2)/2)
     >>> parse_step("1:0:1/3", "critical_split").alpha
     1/3
+    >>> parse_step("1:0:３/5,4/5")
+    Traceback (most recent call last):
+    ...
+    symkkt.errors.UsageError: --split 1:0:３/5,4/5: non-ASCII character '３' at column 5 (steps are written in ASCII)
     >>> parse_step("1:x:1")
     Traceback (most recent call last):
     ...
-    symkkt.errors.UsageError: --split 1:x:1: UNIT must be a non-negative integer, got 'x'
+    symkkt.errors.UsageError: --split 1:x:1: UNIT must be a non-negative integer in ASCII digits 0-9, got 'x'
     """
     flag = {"split": "--split", "critical_split": "--critical-split", "null": "--null"}[kind]
     place = f"{flag} {text}"
+    bad = next(((i, ch) for i, ch in enumerate(text) if not ch.isascii()), None)
+    if bad is not None:
+        raise UsageError(f"non-ASCII character {bad[1]!r} at column {bad[0] + 1} (steps are written in ASCII)",
+                         place=place)
     if kind == "null":
         layer = _int(text, "LAYER", place)
         if layer < 1:

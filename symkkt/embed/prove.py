@@ -8,7 +8,8 @@ proved for every θ and x:
 forward
     h̃ = M h + m  (M_0 = I at the input).  A weight layer needs the identity of matrices of linear
     forms in θ, W̃(Tθ)·M = N·W(θ), b̃(Tθ) = N·b(θ), W̃(Tθ)·m = 0, giving z̃ = N z; an activation
-    then needs a scaling law σ(n·t) = f·σ(t) + c (:meth:`ActivationRule.scaling`), giving the next
+    then needs a scaling law σ(n·t) = f·σ(t) + c (:func:`scaling_law`: n > 0 for positively
+    homogeneous σ, any n for a σ of one degree, n = −1 for odd or even smooth σ), giving the next
     M; average pooling and flattening keep channel-aligned relations.  At the output M = [1]
     means Φ̃(Tθ; x) = Φ(θ; x).
 backward
@@ -17,7 +18,9 @@ backward
     parent's slope the relation holds at kinks too). Through a weight layer, W̃(Tθ)ᵀ·Q = R·W(θ)ᵀ
     as bilinear forms in (θ, δ).  The gradient of a wide parameter, Σ δ̃_i h̃_k over its
     connections, is a bilinear form in (δ, h); matching it against s·(the form of one narrow
-    parameter) gives a matrix S with ∇Φ̃(Tθ; x) = S ∇Φ(θ; x).
+    parameter) gives a matrix S with ∇Φ̃(Tθ; x) = S ∇Φ(θ; x).  Units that never reach the output
+    (positions that average pooling drops or that a stride never reads, :func:`dead_units`) have
+    δ = 0 for every θ and x; their terms are dropped from both sides before matching.
 
 The relations' candidates come from the map's per-unit multipliers; every one is re-checked
 as an exact identity, so a wrong candidate can only make a proof fail, never succeed. A failed
@@ -25,7 +28,8 @@ step is reported with the identity that failed; refutations with exact witnesses
 :mod:`symkkt.embed.check`.
 
 Trusted: the exact arithmetic of :mod:`symkkt.field` and the scaling laws of
-:mod:`symkkt.activations` (one-line identities, proved there by sign cases).
+:mod:`symkkt.activations` (one-line identities, proved there by sign cases) and of
+:func:`scaling_law` / :func:`derivative_law` (identities in t checked by sympy).
 
 Examples
 --------
@@ -50,6 +54,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy
 
 from ..field import NumberField
 from ..numbers import format_number
@@ -124,6 +129,124 @@ def _units_per_channel(shape):
     return math.prod(shape[1:]) if len(shape) > 1 else 1
 
 
+def _pool_windows(in_shape, out_shape, kernel):
+    """Flat input units averaged into each flat output unit of an average pooling layer."""
+    out = []
+    for flat in range(math.prod(out_shape)):
+        idx = np.unravel_index(flat, out_shape)
+        out.append([int(np.ravel_multi_index((idx[0],) + tuple(p * k + o for p, k, o in zip(idx[1:], kernel, off)),
+                                             in_shape)) for off in np.ndindex(*kernel)])
+    return out
+
+
+def dead_units(arch):
+    """Units that never reach the output: ``{layer index: set of flat units}`` per weight layer.
+
+    A unit is *live* if some path of connections joins its pre-activation to the output; the
+    others (positions that average pooling drops, or that a stride or a narrower kernel never
+    reads) have δ = ∂Φ/∂z = 0 for every θ and x, and every gradient term through them is 0.
+
+    Examples
+    --------
+    >>> from symkkt.spec import architecture_from_json
+    >>> arch = architecture_from_json({"input": [1, 3], "layers": [
+    ...     {"conv": {"channels": 1, "kernel": 1, "activation": "relu"}}, {"avgpool": {"kernel": 2}},
+    ...     "flatten", {"dense": {"width": 1}}]})
+    >>> dead_units(arch)
+    {3: set(), 0: {2}}
+    """
+    live = np.ones(1, dtype=bool)
+    dead = {}
+    for li in reversed(range(len(arch.layers))):
+        layer = arch.layers[li]
+        in_shape = tuple(arch.shapes[li - 1]) if li else tuple(arch.input)
+        if layer.kind in ("dense", "conv"):
+            dead[li] = set(np.nonzero(~live)[0].tolist())
+            o, k, _ = connections(arch, li)
+            reach = np.zeros(math.prod(in_shape), dtype=bool)
+            reach[k[live[o]]] = True
+            live = reach
+        elif layer.kind == "avgpool":
+            reach = np.zeros(math.prod(in_shape), dtype=bool)
+            for flat, window in enumerate(_pool_windows(in_shape, tuple(arch.shapes[li]), layer.kernel)):
+                if live[flat]:
+                    reach[window] = True
+            live = reach
+        # flatten keeps the flat order
+    return dead
+
+
+_t = sympy.Symbol("t", real=True)
+
+
+def scaling_law(rule, a):
+    """``(f, c)`` with σ(a·t) = f·σ(t) + c for every real t, or ``None``.
+
+    The laws of :meth:`~symkkt.activations.ActivationRule.scaling`, and for smooth σ two more:
+    a polynomial σ = c₀ + Σ cᵢ tⁱ satisfies the law iff aⁱ is the same number f for every
+    i ≥ 1 with cᵢ ≠ 0 (then c = (1 − f)·c₀): one degree for any a, or, for a = −1, degrees of
+    one parity (odd σ: f = −1; even σ: f = 1); tanh is odd, σ(−t) = −σ(t). Each of these is
+    checked as an identity in t by sympy before it is used.
+
+    Examples
+    --------
+    >>> from symkkt.activations import ActivationRule
+    >>> from symkkt.spec import Activation
+    >>> scaling_law(ActivationRule(Activation("tanh")), -1)
+    (-1, 0)
+    >>> cubic = ActivationRule(Activation("polynomial", coeffs=(1, 1, 0, 1)))
+    >>> scaling_law(cubic, -1), scaling_law(cubic, 2)
+    ((-1, 2), None)
+    """
+    a = sympy.nsimplify(a) if isinstance(a, float) else sympy.sympify(a)
+    law = rule.scaling(a)
+    if law is not None or rule.piecewise:
+        return law
+    if rule.kind == "polynomial":
+        powers = {a ** i for i, c in enumerate(rule.coeffs) if i >= 1 and c != 0}
+        if len(powers) > 1:
+            return None
+        f = powers.pop() if powers else sympy.Integer(1)
+        c = (1 - f) * rule.coeffs[0]
+    elif a == -1:          # tanh
+        f, c = sympy.Integer(-1), sympy.Integer(0)
+    else:
+        return None
+    if sympy.expand(rule.symbolic(a * _t) - f * rule.symbolic(_t) - c) != 0:  # pragma: no cover
+        return None
+    return sympy.expand(f), sympy.expand(c)
+
+
+def derivative_law(rule, a):
+    """``f`` with σ'(a·t) = f·σ'(t) for every t off kinks, or ``None``.
+
+    :meth:`~symkkt.activations.ActivationRule.derivative_scaling`, and for smooth σ and a ≠ 0 the
+    law that makes σ'(a·t) − f·σ'(t) vanish identically (checked by sympy), with f = 1, −1 or
+    a^(i−1) for a degree i of σ.
+
+    Examples
+    --------
+    >>> from symkkt.activations import ActivationRule
+    >>> from symkkt.spec import Activation
+    >>> derivative_law(ActivationRule(Activation("tanh")), -1)
+    1
+    >>> derivative_law(ActivationRule(Activation("polynomial", coeffs=(0, 0, 1))), -1)
+    -1
+    """
+    a = sympy.sympify(a)
+    f = rule.derivative_scaling(a)
+    if f is not None or rule.piecewise or a == 0:
+        return f
+    d = sympy.diff(rule.symbolic(_t), _t)
+    candidates = [sympy.Integer(1), sympy.Integer(-1)]
+    if rule.kind == "polynomial":
+        candidates += [a ** (i - 1) for i, c in enumerate(rule.coeffs) if i >= 1 and c != 0]
+    for f in candidates:
+        if sympy.expand(d.subs(_t, a * _t) - f * d) == 0:
+            return sympy.expand(f)
+    return None
+
+
 class _Prover:
     def __init__(self, emb):
         self.emb = emb
@@ -134,6 +257,9 @@ class _Prover:
         self.tcoef = [self.el(c) for c in emb.coef]
         self.woff_src, self.woff_dst = self._offsets(self.src), self._offsets(self.dst)
         self._conn_cache = {}
+        self.dead = dead_units(self.src.arch)   # narrow units with δ = 0 for all θ, x
+        self.null_params = set()                # narrow parameters whose gradient is 0 for all θ, x
+        self._laws = {}
 
     def _conns(self, li, w):
         """Connections ``(out, in, parameter)`` of weight layer ``w`` in both networks, with global
@@ -201,19 +327,21 @@ class _Prover:
                 laws, par2, fac2, const2 = {}, [], [], []
                 for i, a in zip(N.par, (n.to_sympy() for n in N.fac)):
                     if a not in laws:
-                        laws[a] = rule.scaling(a)
+                        laws[a] = scaling_law(rule, a)
                     law = laws[a]
                     if law is None:
                         return Proof(False, steps, f"weight layer {w}: no law σ({format_number(a)}·t) = f·σ(t) + c "
-                                                   f"for {rule.kind} (needs a > 0 or a homogeneous σ on all of R)")
+                                                   f"for {rule.kind} (needs a > 0 for a homogeneous σ, a σ of one "
+                                                   "degree on all of R, or a = -1 for an odd or even σ)")
                     f, c = law
                     par2.append(i if f != 0 else -1)
                     fac2.append(self.el(f))
                     const2.append(self.el(c))
                 M = _Rel(par2, fac2, const2)
-                used = sorted((format_number(a), format_number(l[0])) for a, l in laws.items() if a != 1)
+                used = sorted((format_number(a), format_number(l[0]), l[1]) for a, l in laws.items() if a != 1)
                 if used:
-                    steps.append(f"activation {w} ({rule.kind}): " + ", ".join(f"σ({a}·t) = {f}·σ(t)" for a, f in used))
+                    steps.append(f"activation {w} ({rule.kind}): " + ", ".join(
+                        f"σ({a}·t) = {f}·σ(t)" + (f" + {format_number(c)}" if c != 0 else "") for a, f, c in used))
             elif layer.kind == "avgpool":
                 M = self._pool_forward(li, M)
                 if isinstance(M, str):
@@ -337,7 +465,7 @@ class _Prover:
                     if rp != i:
                         return Proof(False, steps, f"weight layer {w}: unit {o} gets its gradient from unit {rp} "
                                                    f"but its pre-activation from unit {i}"), None
-                    f = rule.derivative_scaling(n.to_sympy())
+                    f = self._derivative_law(li, rule, n.to_sympy())
                     if f is None:
                         return Proof(False, steps, f"weight layer {w}: no law σ'({n}·t) = f·σ'(t) for {rule.kind}"), None
                     qpar.append(i)
@@ -357,15 +485,24 @@ class _Prover:
         steps.append("∇Φ̃(Tθ; x) = S ∇Φ(θ; x) for all θ, x off kinks")
         return Proof(True, steps), S
 
+    def _derivative_law(self, li, rule, a):
+        if (li, a) not in self._laws:
+            self._laws[(li, a)] = derivative_law(rule, a)
+        return self._laws[(li, a)]
+
     def _gradients(self, li, w, Q, M, S):
+        """S on the parameters of weight layer w: each wide gradient Σ δ̃_o h̃_k (a bilinear form in
+        the narrow δ and h) is s times one narrow parameter's form. Terms through narrow units that
+        never reach the output are 0 (their δ is) and are dropped on both sides."""
         zero = self.zero
+        dead = self.dead.get(li, set())
         wide, narrow_conns, bd, bs = self._conns(li, w)
         wd = self.woff_dst[w - 1][0]
         layer = self.dst.arch.layers[li]
         forms = defaultdict(lambda: defaultdict(lambda: zero))
         for o, k, p in wide:
             i, q = Q.par[o], Q.fac[o]
-            if i < 0:
+            if i < 0 or i in dead:
                 continue
             if M.par[k] >= 0:
                 forms[p][(i, M.par[k])] = forms[p][(i, M.par[k])] + q * M.fac[k]
@@ -375,15 +512,20 @@ class _Prover:
         per_s = _units_per_channel(self.src.arch.shapes[li])
         if layer.bias:
             for o, (i, q) in enumerate(zip(Q.par, Q.fac)):
-                if i >= 0:
+                if i >= 0 and i not in dead:
                     r = bd + o // per_d
                     forms[r][(i, None)] = forms[r][(i, None)] + q
         narrow = defaultdict(dict)
         for o, k, p in narrow_conns:
-            narrow[p][(o, k)] = self.one
+            if o not in dead:
+                narrow[p][(o, k)] = self.one
+        n_bias = self.src.param_shapes[w - 1]["bias"][0] if layer.bias else 0
         if layer.bias:
             for o in range(math.prod(self.src.arch.shapes[li])):
-                narrow[bs + o // per_s][(o, None)] = self.one
+                if o not in dead:
+                    narrow[bs + o // per_s][(o, None)] = self.one
+        ws = self.woff_src[w - 1][0]
+        self.null_params.update(p for p in range(ws, bs + n_bias) if p not in narrow)
         match = _Matcher(narrow)
         rows = list(range(wd, bd)) + (list(range(bd, bd + self.dst.param_shapes[w - 1]["bias"][0])) if layer.bias else [])
         for r in rows:
@@ -401,18 +543,20 @@ class _Prover:
     def _backprop(self, li, w, Q, M):
         """R with g̃_in = R g_in from W̃(Tθ)ᵀ Q = R W(θ)ᵀ (bilinear forms in θ and δ)."""
         zero = self.zero
+        dead = self.dead.get(li, set())
         wide_conns, narrow_conns, _, _ = self._conns(li, w)
         index = self.emb.index
         wide = defaultdict(lambda: defaultdict(lambda: zero))
         for o, k, p in wide_conns:
             i, q = Q.par[o], Q.fac[o]
             src = int(index[p])
-            if i < 0 or src < 0:
+            if i < 0 or src < 0 or i in dead:
                 continue
             wide[k][(src, i)] = wide[k][(src, i)] + self.tcoef[p] * q
         narrow = defaultdict(dict)
         for o, k, p in narrow_conns:
-            narrow[k][(p, o)] = self.one
+            if o not in dead:
+                narrow[k][(p, o)] = self.one
         match = _Matcher(narrow)
         n_in = len(M.par)
         par, fac = [], []
@@ -517,7 +661,7 @@ def prove(emb):
     if S is not None:
         res.S = [(p, c) for p, c in S]
         for r, ((p, c), i, t) in enumerate(zip(res.S, emb.index, pr.tcoef)):
-            same = (p == i and c == t) or (p < 0 and (i < 0 or t.is_zero()))
+            same = (p == i and c == t) or (p < 0 and (i < 0 or t.is_zero() or int(i) in pr.null_params))
             if not same:
                 res.s_differs_at = r
                 break
