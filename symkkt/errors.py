@@ -58,5 +58,9 @@ class UsageError(SymkktInputError):
     """A command-line usage mistake (bad flag value, missing file, refused option)."""
 
 
+class LimitError(SymkktInputError):
+    """An input exceeds a resource limit of :mod:`symkkt.limits` (raise it with ``--limit NAME=N``)."""
+
+
 class NotHomogeneousError(SymkktInputError):
     """The command needs a positively homogeneous network and this one is not."""

@@ -60,6 +60,157 @@ def _radical_atoms(expr):
     return out
 
 
+def _coprime_base(numbers):
+    """Pairwise coprime integers > 1, none a perfect power, over which every number factors."""
+    base = []
+    for n in numbers:
+        todo = [n]
+        while todo:
+            x = todo.pop()
+            if x == 1:
+                continue
+            for i, b in enumerate(base):
+                g = math.gcd(x, b)
+                if g > 1:  # split b and x along g; the product of the pending numbers drops
+                    del base[i]
+                    todo += [g, b // g, x // g]
+                    break
+            else:
+                base.append(x)
+    out = []
+    for b in base:
+        root = sympy.perfect_power(b)
+        out.append(int(root[0]) if root else b)
+    return out
+
+
+def _valuation(n, c):
+    k = 0
+    while n % c == 0:
+        n //= c
+        k += 1
+    return k
+
+
+def _lattice_index(rows, m, Q):
+    """Index in Z^m of the lattice spanned by ``rows`` and Q·Z^m (integer row reduction mod Q)."""
+    active = [[x % Q for x in r] for r in rows if any(x % Q for x in r)]
+    index = 1
+    for col in range(m):
+        pivots = [r for r in active if r[col]] + [[Q if j == col else 0 for j in range(m)]]
+        rest = [r for r in active if not r[col]]
+        while len(pivots) > 1:
+            pivots.sort(key=lambda r: abs(r[col]))
+            p = pivots[0]
+            kept = [p]
+            for r in pivots[1:]:
+                f = r[col] // p[col]
+                r = [a - f * b if j <= col else (a - f * b) % Q for j, (a, b) in enumerate(zip(r, p))]
+                (kept if r[col] else rest).append(r)
+            pivots = kept
+        index *= abs(pivots[0][col])
+        active = [r for r in rest if any(r[col + 1:])]
+    return index
+
+
+def kummer_degree(radicals):
+    """The degree [Q(b_1^(1/q_1), ..., b_k^(1/q_k)) : Q] for positive rationals b_i.
+
+    For real roots of positive rationals the degree is the index [Q*·<b_i^(1/q_i)> : Q*]
+    (Kneser's theorem: no root of unity other than ±1 is real). Over a coprime base
+    c_1, ..., c_m of the numerators and denominators, b_i^(1/q_i) has the exponent vector
+    v_i = (v_{c_j}(b_i) / q_i)_j, and the index is the order of the group the v_i generate
+    in (Q/Z)^m: with Q = lcm(q_i), Q^m divided by the index of the lattice spanned by
+    Q·v_i and Q·Z^m.
+
+    Parameters
+    ----------
+    radicals : list of (sympy.Rational, int)
+        Pairs ``(b, q)`` with b > 0.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import sympy
+    >>> kummer_degree([(sympy.Integer(2), 2), (sympy.Integer(3), 2), (sympy.Integer(6), 2)])
+    4
+    >>> kummer_degree([(sympy.Integer(2), 4), (sympy.Integer(4), 4), (sympy.Rational(1, 8), 3)])
+    4
+    """
+    radicals = [(int(b.p), int(b.q), int(q)) for b, q in radicals]
+    base = _coprime_base([n for n, _, _ in radicals] + [d for _, d, _ in radicals])
+    if not base:
+        return 1
+    Q = reduce(math.lcm, (q for _, _, q in radicals), 1)
+    rows = [[(_valuation(n, c) - _valuation(d, c)) * (Q // q) for c in base] for n, d, q in radicals]
+    return Q ** len(base) // _lattice_index(rows, len(base), Q)
+
+
+class RadicalCensus:
+    """The distinct radicals b^(1/q) among some numbers, and the degree of the field they generate.
+
+    :meth:`degree` is an upper bound on [Q(numbers) : Q]: exact for radicals of rationals
+    (:func:`kummer_degree`), times the product over other radicands b of the least common
+    multiple L_b of their root indices (adjoining b^(1/L_b) after the radicals inside b
+    multiplies the degree by at most L_b). :meth:`check` compares it with the
+    ``field_degree`` limit before any field is built.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> census = RadicalCensus()
+    >>> for v in (sympy.sqrt(2), sympy.sqrt(6), sympy.root(3, 4), sympy.sqrt(1 + sympy.sqrt(2))):
+    ...     census.add(v)
+    >>> census.count, census.degree()
+    (4, 16)
+    """
+
+    def __init__(self):
+        self.indices = {}   # radicand -> lcm of the root indices
+        self.atoms = set()
+
+    def add(self, value):
+        """Record the radicals of one sympy number."""
+        value = as_sympy(value)
+        if value.is_Rational:
+            return
+        for atom in _radical_atoms(value):
+            if atom not in self.atoms:
+                self.atoms.add(atom)
+                b, q = atom.base, int(atom.exp.q)
+                self.indices[b] = math.lcm(self.indices.get(b, 1), q)
+
+    @property
+    def count(self):
+        """Number of distinct radicals b^(1/q)."""
+        return len(self.atoms)
+
+    def naive(self):
+        """The product of the L_b (cheap; at least :meth:`degree`)."""
+        return math.prod(self.indices.values())
+
+    def degree(self):
+        """An upper bound on the field degree, exact for radicals of positive rationals."""
+        rational = [(b, q) for b, q in self.indices.items() if b.is_Rational and b > 0]
+        other = math.prod(q for b, q in self.indices.items() if not (b.is_Rational and b > 0))
+        return (kummer_degree(rational) if rational else 1) * other
+
+    def check(self, file=None, place=None, over=None):
+        """Raise :class:`~symkkt.errors.LimitError` above the ``radicals`` or ``field_degree`` limit.
+
+        ``over(name, value)``, if given, replaces :func:`symkkt.limits.check` (it adds the place).
+        """
+        from . import limits
+
+        over = over or (lambda name, value: limits.check(name, value, file, place))
+        over("radicals", self.count)
+        if self.naive() > limits.get("field_degree"):
+            over("field_degree", self.degree())
+
+
 def _simplest_generator(atoms):
     """A generator for Q(atoms); pure radicals of one rational base share b^(1/lcm)."""
     atoms = sorted(atoms, key=sympy.default_sort_key)
@@ -124,12 +275,13 @@ class NumberField:
         >>> NumberField.of([sympy.sqrt(2), sympy.sqrt(3)]).degree
         4
         """
-        atoms = set()
+        census = RadicalCensus()
         for v in numbers:
-            atoms |= _radical_atoms(as_sympy(v))
-        if not atoms:
+            census.add(v)
+        census.check(place="the numbers of all inputs together")
+        if not census.atoms:
             return cls(sympy.Integer(1))
-        return cls(_simplest_generator(atoms))
+        return cls(_simplest_generator(census.atoms))
 
     def _isolate(self):
         if self.degree == 1:
@@ -189,8 +341,12 @@ class NumberField:
             if p < 0:
                 base, p = base.inverse(), -p
             out = FieldElement(self, self.coords(1))
-            for _ in range(p):
-                out = out * base
+            while p:  # square and multiply
+                if p & 1:
+                    out = out * base
+                p >>= 1
+                if p:
+                    base = base * base
             return out
         return self._radical(e, 1)
 

@@ -5,14 +5,25 @@ YAML scalars and JSON numbers are kept as text and read by
 :func:`symkkt.numbers.parse_number`. Every file is validated against the JSON Schema shipped
 in ``symkkt/schemas/`` and by structural checks that name the place of a mistake
 (``layers[1].dense.width``, ``points[3].y``, ``[0].weight[1][0]`` or ``line 5``).
+
+Inputs are measured against :mod:`symkkt.limits` before the work: only regular files of at
+most ``input_bytes`` are read (checked with ``fstat`` on a non-blocking descriptor, so a FIFO
+or ``/dev/zero`` never blocks), YAML is built from the parser's events without recursion
+(``nesting``; aliases refused), and architectures are checked for ``units``, ``parameters``,
+``power`` and ``coefficients``, data for ``points``, and the numbers of each file together for
+``field_degree`` and ``radicals``.
 """
 from __future__ import annotations
 
 import csv
 import functools
 import io
+import itertools
 import json
 import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +31,9 @@ import jsonschema
 import sympy
 import yaml
 
+from . import limits
 from .errors import SchemaError, ShapeError, SymkktInputError, UsageError
+from .field import RadicalCensus
 from .numbers import exact_sign, format_number, parse_number
 
 __all__ = ["Activation", "Layer", "Architecture", "Dataset", "Parameters", "ACTIVATIONS", "LAYERS",
@@ -75,7 +88,9 @@ class Activation:
             power = parse_number(self.power, place=f"{self.kind}.power")
             if not (power.is_Integer and power >= 1):
                 raise SchemaError(f"power must be an integer >= 1, got {format_number(power)}", place=f"{self.kind}.power")
+            limits.check("power", int(power), place=f"{self.kind}.power")
             object.__setattr__(self, "power", int(power))
+        limits.check("coefficients", len(self.coeffs), place=f"{self.kind}.coeffs")
         object.__setattr__(self, "coeffs", tuple(parse_number(c, place=f"{self.kind}.coeffs[{i}]")
                                                  for i, c in enumerate(self.coeffs)))
 
@@ -141,8 +156,11 @@ def _ints(value, dims):
     return (value,) * dims if _int_like(value) else tuple(value)
 
 
-def _apply(layer, shape, place, bad):
-    """Normalise ``layer`` for input ``shape``; return it and its output shape."""
+def _apply(layer, shape, place, bad, limit):
+    """Normalise ``layer`` for input ``shape``; return it and its output shape.
+
+    ``bad(message, place)`` reports a mistake, ``limit(name, value, place)`` checks a limit.
+    """
     def positive(value, at, what):
         if not (_int_like(value) and value >= 1):
             bad(f"{what} must be a positive integer, got {value}", at)
@@ -153,6 +171,7 @@ def _apply(layer, shape, place, bad):
         if layer.width is None:
             bad("a dense layer needs a width", place)
         positive(layer.width, f"{place}.width", "width")
+        limit("units", layer.width, f"{place}.width")
         if len(shape) > 1:
             bad(f"dense layer needs a flatten layer after conv layers (its input has shape {list(shape)})", place)
         return layer, (layer.width,)
@@ -173,8 +192,10 @@ def _apply(layer, shape, place, bad):
     if layer.channels is None:
         bad("a conv layer needs channels", place)
     positive(layer.channels, f"{place}.channels", "channels")
-    out = tuple((n - k) // s + 1 for n, k, s in zip(sizes, kernel, stride))
-    return replace(layer, kernel=kernel, stride=stride), (layer.channels,) + out
+    limit("units", layer.channels, f"{place}.channels")
+    out = (layer.channels,) + tuple((n - k) // s + 1 for n, k, s in zip(sizes, kernel, stride))
+    limit("units", math.prod(out), place)
+    return replace(layer, kernel=kernel, stride=stride), out
 
 
 @dataclass(frozen=True)
@@ -212,19 +233,29 @@ class Architecture:
         def bad(message, place):
             raise SchemaError(message, self.source, place)
 
+        def limit(name, value, place):
+            limits.check(name, value, self.source, place)
+
         inp = tuple(self.input)
         if not 1 <= len(inp) <= 3:
             bad(f"input must be [d], [C, L] or [C, H, W], got {list(inp)}", "input")
         for j, d in enumerate(inp):
             if not (_int_like(d) and d >= 1):
                 bad(f"input sizes must be positive integers, got {d}", f"input[{j}]")
+        limit("units", math.prod(inp), "input")
         if not self.layers:
             bad("at least one layer is needed", "layers")
-        shape, shapes, layers = inp, [], []
+        shape, shapes, layers, parameters = inp, [], [], 0
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 bad(f"expected a Layer, got {type(layer).__name__}", f"layers[{i}]")
-            layer, shape = _apply(layer, shape, f"layers[{i}].{layer.kind}", bad)
+            prev = shape
+            layer, shape = _apply(layer, shape, f"layers[{i}].{layer.kind}", bad, limit)
+            if layer.kind in ("dense", "conv"):
+                n = shape[0]
+                parameters += n * (math.prod(prev) if layer.kind == "dense" else prev[0] * math.prod(layer.kernel))
+                parameters += n if layer.bias else 0
+                limit("parameters", parameters, f"layers[{i}].{layer.kind}")
             layers.append(layer)
             shapes.append(shape)
         last = layers[-1]
@@ -344,61 +375,190 @@ class _FloatText(str):
     """A JSON float literal kept as its text (exact decimal unless --float-input)."""
 
 
-class _ExactLoader(yaml.SafeLoader):
-    """SafeLoader that keeps numbers as their text (``0.1`` stays exact), refuses duplicate keys
-    and aliases (``*name``, which could expand a small file into a huge one)."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not supported",
-                                              self.peek_event().start_mark)
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-                seen.add(key)
-            except TypeError:
-                pass
-        return super().construct_mapping(node, deep)
+_YAML = "tag:yaml.org,2002:"
+_YAML_TEXT = {_YAML + t for t in ("str", "int", "float", "timestamp")}
+_YAML_COLLECTIONS = {None, "!", _YAML + "seq", _YAML + "map"}
+_YamlParser = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
 
 
-for _tag in ("int", "float"):
-    _ExactLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: loader.construct_scalar(node))
+def _line(mark):
+    return f"line {mark.line + 1}" if mark is not None else None
+
+
+def _yaml_scalar(loader, event, file):
+    """A YAML scalar as Python: null, true/false, and every other scalar as its text (numbers stay exact)."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag in _YAML_TEXT:
+        return event.value
+    if tag == _YAML + "null":
+        return None
+    if tag == _YAML + "bool" and event.value.lower() in yaml.constructor.SafeConstructor.bool_values:
+        return yaml.constructor.SafeConstructor.bool_values[event.value.lower()]
+    what = "merge keys (<<)" if tag == _YAML + "merge" else f"the tag {tag}"
+    raise SchemaError(f"not valid YAML: {what} not supported", file, _line(event.start_mark))
+
+
+def _yaml_load(text, file):
+    """Read one YAML document into lists, dicts and text, without recursion.
+
+    Built from the parser's events with an explicit stack, so the ``nesting`` limit is
+    checked as the document opens a level; aliases (``*name``, which can expand a small file
+    into a huge one), duplicate keys, non-scalar keys and unusual tags are refused.
+    """
+    loader = _YamlParser(text)
+    nesting, stack, root, documents = limits.get("nesting"), [], None, 0
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                return root
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise SchemaError("not valid YAML: expected a single document in the file", file,
+                                      _line(event.start_mark))
+                continue
+            if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                raise SchemaError("not valid YAML: aliases (*name) are not supported", file, _line(event.start_mark))
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if event.tag not in _YAML_COLLECTIONS:
+                    raise SchemaError(f"not valid YAML: the tag {event.tag} not supported", file,
+                                      _line(event.start_mark))
+                limits.check("nesting", len(stack) + 1, file, _line(event.start_mark))
+                # frame: [container, pending key, whether a key is pending]
+                stack.append([[] if isinstance(event, yaml.SequenceStartEvent) else {}, None, False])
+                continue
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                value = stack.pop()[0]
+            else:
+                value = _yaml_scalar(loader, event, file)
+            if not stack:
+                root = value
+                continue
+            frame = stack[-1]
+            container = frame[0]
+            if isinstance(container, list):
+                container.append(value)
+            elif frame[2]:
+                container[frame[1]] = value
+                frame[2] = False
+            elif isinstance(value, (list, dict)):
+                raise SchemaError("not valid YAML: mapping keys must be plain values", file, _line(event.start_mark))
+            elif value in container:
+                raise SchemaError(f"not valid YAML: duplicate key {value!r}", file, _line(event.start_mark))
+            else:
+                frame[1], frame[2] = value, True
+    finally:
+        loader.dispose()
+
+
+def _json_depth(text):
+    """The deepest nesting of brackets in JSON text (strings removed first)."""
+    brackets = re.sub(r"[^\[\]{}]", "", re.sub(r'"(?:[^"\\]|\\.)*"', "", text))
+    return max(itertools.accumulate(1 if c in "[{" else -1 for c in brackets), default=0)
+
+
+def _json_pairs(file):
+    def pairs(items):
+        out = {}
+        for key, value in items:
+            if key in out:
+                raise SchemaError(f"not valid JSON: duplicate key {key!r}", file)
+            out[key] = value
+        return out
+    return pairs
+
+
+def _json_load(text, file):
+    try:
+        return json.loads(text, parse_float=_FloatText, parse_int=str, parse_constant=_FloatText,
+                          object_pairs_hook=_json_pairs(file))
+    except json.JSONDecodeError as e:
+        raise SchemaError(f"not valid JSON: {e.msg}", file, f"line {e.lineno}") from None
+    except RecursionError:
+        limits.check("nesting", _json_depth(text), file)
+        raise SchemaError("not valid JSON: nested too deeply for Python's JSON reader", file) from None
+
+
+def _check_nesting(obj, file):
+    """Refuse lists and mappings nested deeper than the ``nesting`` limit (iteratively, no recursion)."""
+    if not isinstance(obj, (list, dict)):
+        return
+    limit, stack = limits.get("nesting"), [(obj, 1, ())]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > limit:
+            limits.check("nesting", depth, file, _where(path) or None)
+        items = enumerate(node) if isinstance(node, list) else node.items()
+        stack.extend((v, depth + 1, path + (k,)) for k, v in items if isinstance(v, (list, dict)))
+
+
+def _read_bytes(path, file):
+    """The bytes of a regular file of at most ``input_bytes`` bytes.
+
+    The file is opened without blocking and checked with ``fstat`` before anything is read,
+    so FIFOs, devices (``/dev/zero``), sockets and directories are refused at once, and a
+    file is never read beyond the limit (files that grow, or report size 0, included).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UsageError("file not found", file) from None
+    except OSError as e:
+        raise UsageError(f"cannot read the file: {e.strerror}", file) from None
+    try:
+        info = os.fstat(fd)
+        mode, size = info.st_mode, info.st_size
+        if not stat.S_ISREG(mode):
+            kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
+                    "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else
+                    "a socket" if stat.S_ISSOCK(mode) else "an unknown kind")
+            raise UsageError(f"not a regular file ({kind}); give a YAML, JSON or CSV file", file)
+        limits.check("input_bytes", size, file)
+        limit = limits.get("input_bytes")
+        chunks, total = [], 0
+        while total <= limit:  # never more than limit + 1 bytes, even if the file grows
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as e:
+        raise UsageError(f"cannot read the file: {e.strerror}", file) from None
+    finally:
+        os.close(fd)
+    limits.check("input_bytes", total, file)
+    return b"".join(chunks)
 
 
 def _read(path, kinds):
     """Read a YAML/JSON file into Python objects (numbers as text), or return CSV text."""
     file, p = str(path), Path(path)
-    if not p.exists():
-        raise UsageError("file not found", file)
     ext = p.suffix.lower()
     if ext not in kinds:
+        if not os.path.lexists(path):
+            raise UsageError("file not found", file)
         raise UsageError(f"unknown file type {ext or '(none)'!r}; expected {', '.join(kinds)}", file)
+    data = _read_bytes(path, file)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SchemaError("not UTF-8 text", file) from None
-    except OSError as e:
-        raise UsageError(f"cannot read the file: {e.strerror}", file) from None
     if ext == ".csv":
         return text
     if ext == ".json":
-        try:
-            obj = json.loads(text, parse_float=_FloatText, parse_int=str, parse_constant=_FloatText)
-        except json.JSONDecodeError as e:
-            raise SchemaError(f"not valid JSON: {e.msg}", file, f"line {e.lineno}") from None
+        obj = _json_load(text, file)
+        _check_nesting(obj, file)
     else:
         try:
-            obj = yaml.load(text, Loader=_ExactLoader)
+            obj = _yaml_load(text, file)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
-            raise SchemaError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file,
-                              f"line {mark.line + 1}" if mark else None) from None
+            raise SchemaError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file, _line(mark)) from None
     if obj is None:
         raise SchemaError("the file is empty", file)
     return obj
@@ -433,6 +593,7 @@ class _Ctx:
 
     def __init__(self, file, float_input=False):
         self.file, self.float_input = file, float_input
+        self.census = RadicalCensus()   # the radicals of this file, against the field limits
 
     def fail(self, message, place, cls=SchemaError):
         raise cls(message, self.file, place)
@@ -440,7 +601,11 @@ class _Ctx:
     def num(self, value, place):
         if isinstance(value, _FloatText) and self.float_input:
             value = float(value)
-        return parse_number(value, self.file, place, self.float_input)
+        v = parse_number(value, self.file, place, self.float_input)
+        if not v.is_Rational:
+            self.census.add(v)
+            self.census.check(self.file, place)
+        return v
 
     def int(self, value, place):
         v = self.num(value, place)
@@ -466,6 +631,7 @@ class _Ctx:
 
     def checked(self, obj, name, build):
         """Validate ``obj`` against schema ``name`` and build; prefer the builder's clearer errors."""
+        _check_nesting(obj, self.file)
         error = jsonschema.exceptions.best_match(_validator(name).iter_errors(obj))
         result = build()
         if error is not None:
@@ -495,6 +661,7 @@ def _activation(spec, place, ctx):
         kw["power"] = ctx.int(body["power"], f"{here}.power")
     if "coeffs" in body:
         coeffs = ctx.list(body["coeffs"], f"{here}.coeffs", "a non-empty list of coefficients")
+        limits.check("coefficients", len(coeffs), ctx.file, f"{here}.coeffs")
         kw["coeffs"] = tuple(ctx.num(c, f"{here}.coeffs[{j}]") for j, c in enumerate(coeffs))
     try:
         return Activation(kind, **kw)
@@ -634,6 +801,8 @@ def data_from_json(obj, source="<python>", arch=None, float_input=False):
     (((1/10, 2),), (1,))
     """
     ctx = _Ctx(source, float_input)
+    if isinstance(obj, dict) and isinstance(obj.get("points"), list):
+        limits.check("points", len(obj["points"]), source, "points")
 
     def build():
         ctx.mapping(obj, "", ("points",), ("points",))
@@ -666,6 +835,7 @@ def _csv_data(text, arch, ctx):
                 continue
             if len(cells) != len(header):
                 ctx.fail(f"expected {len(header)} values, got {len(cells)}", line)
+            limits.check("points", len(X) + 1, ctx.file, line)
             X.append(tuple(ctx.num(c, f"{line}, column {h}") for c, h in zip(cells[:-1], header)))
             y.append(ctx.num(cells[-1], f"{line}, column y"))
     except csv.Error as e:

@@ -310,3 +310,36 @@ def test_yaml_aliases_refused(tmp_path, arch):
     path = write(tmp_path, "d.yaml", "a: &a [1, 0]\npoints:\n  - {x: *a, y: 1}\n")
     line = fails(SchemaError, "line 3", load_data, path, arch)
     assert "aliases" in line
+
+
+# --------------------------------------------------------------------- the YAML and JSON readers
+
+@pytest.mark.parametrize("text, place, fragment", [
+    ("input: [2]\n---\ninput: [3]\n", "line 2", "expected a single document"),
+    ("base: &b {input: [2]}\n<<: {layers: []}\n", "line 2", "merge keys (<<) not supported"),
+    ("input: !!python/tuple [2]\n", "line 1", "the tag tag:yaml.org,2002:python/tuple not supported"),
+    ("? [a, b]\n: 1\n", "line 1", "mapping keys must be plain values"),
+])
+def test_yaml_reader_refuses(tmp_path, text, place, fragment):
+    line = fails(SchemaError, place, load_architecture, write(tmp_path, "a.yaml", text))
+    assert fragment in line
+
+
+def test_yaml_reader_keeps_numbers_as_text(tmp_path):
+    # 0.1 must stay the decimal 1/10, not the binary float 0.1000000000000000055...
+    path = write(tmp_path, "d.yaml", "points:\n  - {x: [0.1, !!float 2.5, '3/7', 1e3], y: -1}\n")
+    assert load_data(path).X[0] == (R(1, 10), R(5, 2), R(3, 7), R(1000))
+
+
+def test_duplicate_json_key(tmp_path):
+    path = write(tmp_path, "a.json", '{"input": [2], "input": [3], "layers": [{"dense": {"width": 1}}]}')
+    line = fails(SchemaError, "duplicate key 'input'", load_architecture, path)
+    assert "not valid JSON" in line
+
+
+def test_file_bytes_are_read_exactly(tmp_path):
+    # a UTF-8 byte order mark is dropped, the rest is read to the last byte
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\xef\xbb\xbfx1,y\n" + b"".join(b"%d,1\n" % k for k in range(5000)))
+    data = load_data(path)
+    assert len(data.X) == 5000 and data.X[-1] == (4999,)
