@@ -8,15 +8,27 @@ feasible and θ = Σ_k λ_k y_k h_k with λ ≥ 0, λ_k = 0 whenever q_k > 1 and
 How it is decided (exactly, in the number field of the inputs):
 
 1. margins q_k by an exact forward pass; feasibility and the active set;
-2. on each active point, the kink units (pre-activation exactly 0) and the vertices of their
-   Clarke intervals; the columns y_k h_k(vertex) by exact reverse mode;
-3. θ ∈ cone(columns) by :func:`symkkt.linear.nonnegative_solution`: a solution gives the
-   multipliers and Clarke elements, otherwise an exact Farkas vector refutes.
+2. on each active point, the kink units (pre-activation exactly 0). A *vertex pattern* gives
+   each kink unit u a slope in {1, s_u} (s_u its left slope); h_k(g) is the chain rule at θ
+   with those slopes. Every limiting gradient of Φ(·; x_k) at θ is such an h_k(g), so
+   ∂°Φ(θ; x_k) lies in the *chain-rule hull* conv{h_k(g) : all vertex patterns};
+3. ``clarke_set="clarke"`` (default) enumerates the vertex patterns realized near θ: the cells
+   of the arrangement of the kink pre-activations' gradients in direction space, layer by layer
+   (the gradient a_u of a deeper kink unit depends on the slopes chosen upstream). A pattern is
+   *first-order realizable* when a direction d has σ_u a_u·d > 0 at every kink unit (σ_u = +1
+   for slope 1, −1 for s_u), found by an exact LP: along θ + t·d every kink unit then has the
+   sign σ_u, so h_k(g) is a limiting gradient, a Clarke element. When the LP is infeasible for
+   units of the first weight layer (whose pre-activations are linear in θ), its Farkas vector is
+   a Gordan vector ν ≥ 0, Σ ν_u σ_u a_u = 0, which proves the pattern never occurs near θ;
+4. θ ∈ cone(columns y_k h_k) by :func:`symkkt.linear.nonnegative_solution`: a solution gives
+   the multipliers and Clarke elements, otherwise an exact Farkas vector refutes.
 
-Step 3 uses the convex hull of the chain-rule elements with independent per-unit slopes. It
-equals the Clarke subdifferential when no active point has a kink, and for dense two-layer
-nets; for deeper nets it contains it (assumption A.3 of [A]), so a refutation is always a
-refutation of Clarke-KKT, and ``holds`` is stated for the set that was used.
+The decision is exactly Clarke-KKT when the realizable patterns of every active point are all
+vertex patterns minus the Gordan-excluded ones (always so when every kink unit is in the first
+weight layer with a non-zero gradient, or when the kink gradients are linearly independent).
+Otherwise ``holds`` is proved with realizable patterns only, ``refuted`` with the hull minus the
+excluded patterns, and in between the answer is ``inconclusive``. ``clarke_set="chain_rule_hull"``
+decides KKT with respect to the chain-rule hull with independent per-unit slopes instead.
 
 Examples
 --------
@@ -25,6 +37,8 @@ Examples
 >>> result = problem.decide(theta)
 >>> result.verdict, [str(m) for m in result.multipliers]
 ('holds', ['1', 'sqrt(2)/2', '0'])
+>>> result.clarke_set
+'gradient'
 """
 
 from __future__ import annotations
@@ -34,18 +48,23 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .linear import Feasible, nonnegative_solution
+from .linear import Feasible, nonnegative_solution, rank_profile
 from .network import Network
 from .numbers import format_number
 from .field import as_sympy
 from .tensor import ExactDomain
 
-#: most vertices of the Clarke box enumerated per data point
+#: most Clarke cells and vertex columns enumerated in total, over all active points
 MAX_VERTICES = 2**12
 
-CLARKE_GRADIENT = "gradient (no active point sits on a kink)"
-CLARKE_TWO_LAYER = "Clarke subdifferential (dense two-layer net: chain rule is exact)"
-CLARKE_HULL = "convex hull of chain-rule elements with independent per-unit slopes (A.3 of [A])"
+#: the sets a decision can be made for: machine name -> description
+CLARKE_SETS = {
+    "gradient": "gradient (no active point sits on a kink)",
+    "clarke": "Clarke subdifferential: convex hull of limiting gradients, each vertex pattern "
+              "realized by a direction",
+    "chain_rule_hull": "convex hull of chain-rule elements with independent per-unit slopes "
+                       "(contains the Clarke subdifferential, A.3 of [A])",
+}
 
 
 @dataclass
@@ -54,6 +73,11 @@ class KKTResult:
 
     ``verdict`` is ``"holds"``, ``"refuted"`` or ``"inconclusive"``; ``witness`` holds the
     multipliers and Clarke elements (holds) or the failing condition (refuted).
+    ``clarke_set`` is the machine name of the set the decision was made for (a key of
+    :data:`CLARKE_SETS`); ``clarke`` lists Clarke elements for display (vertex terms merged
+    into interior slopes where that is exact), ``clarke_terms`` the vertex terms with their
+    realizing directions (``clarke`` set). ``tied`` lists, per point, kink units of the first
+    weight layer whose slopes are tied together near θ.
     """
 
     verdict: str
@@ -65,8 +89,10 @@ class KKTResult:
     active: list = field(default_factory=list)
     multipliers: list | None = None
     clarke: list = field(default_factory=list)
+    clarke_terms: list = field(default_factory=list)
     kinks: dict = field(default_factory=dict)
-    clarke_set: str = ""
+    tied: dict = field(default_factory=dict)
+    clarke_set: str = "clarke"
     witness: dict = field(default_factory=dict)
     squared_norm: object = None
     normalized_margin: object = None
@@ -77,6 +103,11 @@ class KKTResult:
     @property
     def exit_code(self):
         return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+
+    @property
+    def clarke_set_description(self):
+        """What :attr:`clarke_set` means, in words."""
+        return CLARKE_SETS[self.clarke_set]
 
     def to_json(self):
         """A JSON-ready dict; numbers are exact strings in the input grammar."""
@@ -89,14 +120,17 @@ class KKTResult:
             "margins": [f(q) for q in self.margins],
             "active_set": list(self.active),
             "kinks": {str(k): v for k, v in self.kinks.items()},
+            "clarke_set": self.clarke_set,
+            "clarke_set_description": self.clarke_set_description,
         }
+        if self.tied:
+            out["tied"] = {str(k): v for k, v in self.tied.items()}
         if self.squared_norm is not None:
             out["squared_norm"] = f(self.squared_norm)
         if self.normalized_margin is not None:
             out["normalized_margin"] = f(self.normalized_margin)
         if self.multipliers is not None:
             out["multipliers"] = [f(m) for m in self.multipliers]
-            out["clarke_set"] = self.clarke_set
             out["clarke"] = _clarke_json(self.clarke)
         if self.point_multipliers is not None:
             out["kkt_point_multipliers"] = [f(m) for m in self.point_multipliers]
@@ -116,10 +150,12 @@ class KKTResult:
     def __repr__(self):
         lines = [f"KKTResult({self.kind}: {self.verdict} — {self.reason})",
                  f"  margins      {[format_number(q) for q in self.margins]}",
-                 f"  active set   {self.active}"]
+                 f"  active set   {self.active}",
+                 f"  Clarke set   {self.clarke_set}: {self.clarke_set_description}"]
+        if self.tied:
+            lines.append(f"  tied slopes  {self.tied}")
         if self.multipliers is not None:
             lines.append(f"  multipliers  {[format_number(m) for m in self.multipliers]}")
-            lines.append(f"  Clarke set   {self.clarke_set}")
         if self.clarke:
             lines.append(f"  Clarke slopes {_clarke_json(self.clarke)}")
         if self.identity:
@@ -141,7 +177,9 @@ def _fmt(v):
 def _clarke_json(clarke):
     return [{"point": c["point"],
              "terms": [{"weight": _fmt(t["weight"]),
-                        "slopes": {u: _fmt(g) for u, g in t["slopes"].items()}} for t in c["terms"]]}
+                        "slopes": {u: _fmt(g) for u, g in t["slopes"].items()},
+                        **({"direction": [_fmt(v) for v in t["direction"]]} if "direction" in t else {})}
+                       for t in c["terms"]]}
             for c in clarke]
 
 
@@ -151,7 +189,175 @@ def _witness_json(w):
         out["farkas"] = [_fmt(v) for v in out["farkas"]]
     if "margin" in out:
         out["margin"] = _fmt(out["margin"])
+    if "excluded" in out:
+        out["excluded"] = [{"point": e["point"], "signs": dict(e["signs"]),
+                            "gordan": {u: _fmt(v) for u, v in e["gordan"].items()}} for e in out["excluded"]]
     return out
+
+
+# -- the arrangement of kink gradients ---------------------------------------------------------
+class VertexCapExceeded(Exception):
+    """More than :data:`MAX_VERTICES` cells or vertex columns would be enumerated."""
+
+
+@dataclass
+class _Budget:
+    """Cells and vertex columns spent so far, against :data:`MAX_VERTICES`."""
+
+    spent: int = 0
+
+    def check(self, extra, what):
+        if self.spent + extra > MAX_VERTICES:
+            raise VertexCapExceeded(f"more than MAX_VERTICES = {MAX_VERTICES} Clarke cells and vertex "
+                                    f"columns to enumerate in total ({what})")
+
+    def spend(self, n):
+        self.spent += n
+
+
+@dataclass
+class _Cell:
+    """A sign pattern of the kink units processed so far, with the strict system that realizes it.
+
+    ``rows`` are ``(unit, σ, a_u)``; ``d`` satisfies σ·a_u·d > 0 for all of them; ``ok`` is
+    False once a kink unit had a zero gradient (ż_u = 0 along every direction: the pattern is
+    not first-order realizable, and the unit's slope does not change h_k).
+    """
+
+    signs: dict
+    rows: list
+    d: list | None
+    ok: bool = True
+
+    def child(self, unit, sigma, grad, d, ok=True):
+        rows = self.rows + ([(unit, sigma, grad)] if grad is not None else [])
+        return _Cell({**self.signs, unit: sigma}, rows, d, self.ok and ok)
+
+    def signed(self, extra=()):
+        """The rows σ·a_u, then ``extra``."""
+        return [a if s > 0 else [-v for v in a] for _, s, a in self.rows] + list(extra)
+
+
+@dataclass
+class PointPatterns:
+    """The vertex patterns of one active point (units are ``(layer_index, unit)``).
+
+    ``realizable``: ``[(slopes, direction)]`` first-order realizable patterns with a direction d
+    (field elements); ``excluded``: Gordan entries ``{"signs", "gordan"}`` over first-layer kink
+    units; ``first``: the sign patterns of the first-layer kink units not excluded; ``deeper``:
+    the other kink units; ``exact``: the realizable patterns are all vertex patterns that are
+    not excluded; ``free``: first-layer kink units with ∇_θ z_u = 0 (z_u ≡ 0, e.g. a zero input
+    patch without bias): h_k does not depend on their slope, so ``first`` gives them slope 1 only.
+    """
+
+    point: int
+    kinks: list
+    realizable: list
+    excluded: list
+    first: list
+    deeper: list
+    exact: bool
+    free: set = field(default_factory=set)
+
+    def hull(self, slope):
+        """Slope dicts of all vertex patterns not excluded (``slope(unit, σ)`` gives the slope)."""
+        for signs in self.first:
+            base = {u: slope(u, s) for u, s in signs.items()}
+            for deep in itertools.product((1, -1), repeat=len(self.deeper)):
+                yield {**base, **{u: slope(u, s) for u, s in zip(self.deeper, deep)}}
+
+    @property
+    def hull_size(self):
+        return len(self.first) * 2 ** len(self.deeper)
+
+
+def _dot(a, b, zero):
+    s = zero
+    for u, v in zip(a, b):
+        if not (u.is_zero() or v.is_zero()):
+            s = s + u * v
+    return s
+
+
+def strict_cone(rows, zero, one):
+    """A direction d with r·d ≥ 1 for every row r, or a Gordan vector.
+
+    Exact LP over the rows' field: d = d⁺ − d⁻ and slacks s ≥ 0 with r_i·(d⁺ − d⁻) − s_i = 1.
+    Returns ``("direction", d)`` or ``("gordan", ν)`` with ν ≥ 0, Σν > 0 and Σ ν_i r_i = 0
+    (then no d has r_i·d > 0 for all i).
+
+    Examples
+    --------
+    >>> from symkkt.field import NumberField
+    >>> K = NumberField(sympy.Integer(1))
+    >>> e = K.element
+    >>> kind, d = strict_cone([[e(1), e(0)], [e(0), e(-1)]], e(0), e(1))
+    >>> kind, [str(v) for v in d]
+    ('direction', ['1', '-1'])
+    >>> kind, nu = strict_cone([[e(1), e(-1)], [e(-1), e(1)]], e(0), e(1))
+    >>> kind, [str(v) for v in nu]
+    ('gordan', ['1', '1'])
+    """
+    m, r = len(rows[0]), len(rows)
+    support = [j for j in range(m) if any(not row[j].is_zero() for row in rows)]
+    A = [[row[j] for j in support] + [-row[j] for j in support] + [-one if t == i else zero for t in range(r)]
+         for i, row in enumerate(rows)]
+    sol = nonnegative_solution(A, [one] * r, lambda v: v.sign(), zero=zero, one=one)
+    if isinstance(sol, Feasible):
+        d = [zero] * m
+        for t, j in enumerate(support):
+            d[j] = sol.x[t] - sol.x[len(support) + t]
+        return "direction", d
+    # y^T A >= 0 on ±r columns forces Σ y_i r_i = 0; on the slack columns y <= 0; y^T 1 < 0
+    nu = [-v for v in sol.y]
+    top = next(v for v in nu if v.sign() > 0)
+    return "gordan", [v / top for v in nu]
+
+
+def _right_inverse(rows, zero, one):
+    """For linearly independent rows r_i: the map s ↦ d with r_i·d = s_i (d on pivot columns),
+    else None."""
+    if not rows:
+        return lambda s: []
+    R, P = rank_profile(rows, zero, one)
+    n = len(rows)
+    if len(R) < n:
+        return None
+    # Gauss-Jordan on [M | I] with M = rows restricted to the pivot columns P
+    H = [[rows[i][p] for p in P] + [one if j == i else zero for j in range(n)] for i in range(n)]
+    for c in range(n):
+        piv = next(i for i in range(c, n) if not H[i][c].is_zero())
+        H[c], H[piv] = H[piv], H[c]
+        inv = one / H[c][c]
+        H[c] = [v * inv for v in H[c]]
+        for i in range(n):
+            f = H[i][c]
+            if i != c and not f.is_zero():
+                H[i] = [u - f * v for u, v in zip(H[i], H[c])]
+    m = len(rows[0])
+
+    def solve(s):
+        d = [zero] * m
+        for k, p in enumerate(P):
+            d[p] = _dot(H[k][n:], s, zero)
+        return d
+    return solve
+
+
+def _tied(first, units):
+    """Groups of first-layer kink units with equal (or opposite) signs in every pattern of ``first``."""
+    if not first:
+        return []
+    groups, seen = [], set()
+    for u in units:
+        if u in seen:
+            continue
+        equal = [v for v in units if v not in seen and all(p[v] == p[u] for p in first)]
+        opposite = [v for v in units if v not in seen and all(p[v] == -p[u] for p in first)]
+        if len(equal) + len(opposite) > 1:
+            groups.append((equal, opposite))
+            seen.update(equal + opposite)
+    return groups
 
 
 class MaxMarginProblem:
@@ -196,20 +402,40 @@ class MaxMarginProblem:
         return [o if y == 1 else -o for o, y in zip(out, self.data.y)], trace
 
     # -- decision -----------------------------------------------------------------------------
-    def decide(self, theta, direction=False):
-        """Decide whether θ (flat, exact sympy numbers) is a KKT point (or direction)."""
+    def decide(self, theta, direction=False, clarke_set="clarke"):
+        """Decide whether θ (flat, exact sympy numbers) is a KKT point (or direction).
+
+        Parameters
+        ----------
+        theta : list
+            Exact numbers in :attr:`Network.parameter_names` order.
+        direction : bool
+            Decide "KKT direction" instead of "KKT point".
+        clarke_set : {"clarke", "chain_rule_hull"}
+            ``"clarke"``: the Clarke subdifferential, through the realizable vertex patterns
+            (``inconclusive`` where degeneracy at kinks leaves only the hull);
+            ``"chain_rule_hull"``: the convex hull of chain-rule elements with independent
+            per-unit slopes. Without kinks on active points both are the gradient, and the
+            result says ``"gradient"``.
+
+        Returns
+        -------
+        KKTResult
+        """
         from .errors import NotHomogeneousError
 
+        if clarke_set not in ("clarke", "chain_rule_hull"):
+            raise ValueError(f"clarke_set must be 'clarke' or 'chain_rule_hull', not {clarke_set!r}")
         kind = "kkt_direction" if direction else "kkt_point"
         L = self.homogeneity.degree
         if direction and L is None:
             raise NotHomogeneousError(f"--direction needs a homogeneous network: {self.homogeneity.reason}")
         if any(r.kind == "tanh" for r in self.network.rules.values()):
             return KKTResult("inconclusive", "tanh values are transcendental: no exact decision",
-                             kind, self, list(theta), tier="none")
+                             kind, self, list(theta), tier="none", clarke_set=clarke_set)
         dom = self.domain(theta)
         q, trace = self.margins(theta, dom)
-        res = KKTResult("inconclusive", "", kind, self, list(theta), tier="exact")
+        res = KKTResult("inconclusive", "", kind, self, list(theta), tier="exact", clarke_set=clarke_set)
         res.margins = [m.to_sympy() for m in q]
         Kf = dom.field
         th = [Kf.element(v) for v in theta]
@@ -236,62 +462,247 @@ class MaxMarginProblem:
                 return res
             res.active = [k for k in range(len(q)) if (q[k] - 1).is_zero()]
 
-        # columns y_k h_k(vertex) for every vertex of each active point's Clarke box
         net = self.network
-        columns, slopes, owner = [], [], []
+        kinks = {k: net.kinks(trace, k) for k in res.active}
+        res.kinks = {k: [net.unit_label(i, u) for i, u in ks] for k, ks in kinks.items() if ks}
+        if not res.kinks:
+            res.clarke_set = "gradient"
+        try:
+            if res.clarke_set == "clarke":
+                self._decide_clarke(res, trace, th, kinks)
+            else:
+                total = sum(2 ** len(ks) for ks in kinks.values())
+                _Budget().check(total, f"{total} vertex patterns")
+                columns = [(k, g, None) for k in res.active for g in self._vertices(kinks[k])]
+                self._solve_or_refute(res, trace, th, columns, [])
+        except VertexCapExceeded as err:
+            res.verdict, res.reason, res.multipliers, res.clarke = "inconclusive", str(err), None, []
+            return res
+        if res.verdict == "holds":
+            lam = [Kf.element(m) for m in res.multipliers]
+            self._identities(res, lam, norm2, q[qmin_i] if direction else None, direction)
+        return res
+
+    def clarke_patterns(self, theta, points=None):
+        """The vertex patterns of each data point's kink units near θ.
+
+        Returns ``{k: PointPatterns}`` for the points (default: all) that have kink units; units
+        are ``(layer_index, unit)`` (:meth:`Network.unit_label` names them), directions are
+        elements of the exact field of θ and the data. Raises :class:`VertexCapExceeded` past
+        :data:`MAX_VERTICES` cells in total.
+
+        Examples
+        --------
+        >>> from symkkt.api import load_example
+        >>> problem, theta = load_example("kink")
+        >>> pp = problem.clarke_patterns(theta)[0]
+        >>> [(g, [str(v) for v in d]) for g, d in pp.realizable]
+        [({(0, 1): 1}, ['0', '0', '0', '1', '0', '0']), ({(0, 1): 0}, ['0', '0', '0', '-1', '0', '0'])]
+        >>> pp.exact, pp.excluded
+        (True, [])
+        """
+        _, trace = self.margins(theta)
+        budget = _Budget()
+        points = range(len(self.data.y)) if points is None else points
+        return {k: self._patterns(trace, k, ks, budget) for k in points if (ks := self.network.kinks(trace, k))}
+
+    def _vertices(self, kinks):
+        """All vertex slope dicts of a point's kink units (one empty dict without kinks)."""
+        ends = [self.network.rules[i].clarke_interval() for i, _ in kinks]
+        return [dict(zip(kinks, v)) for v in itertools.product(*ends)]
+
+    def _slope(self, unit, sigma):
+        rule = self.network.rules[unit[0]]
+        return rule.plus if sigma > 0 else rule.minus
+
+    def _decide_clarke(self, res, trace, th, kinks):
+        """Realizable patterns first; the hull minus Gordan-excluded patterns where that is not exact."""
+        net, budget = self.network, _Budget()
+        patterns = {k: self._patterns(trace, k, ks, budget) for k, ks in kinks.items() if ks}
+        label = net.unit_label
+        for k, pp in patterns.items():
+            groups = _tied(pp.first, [u for u in pp.kinks if u[0] == net.arch.weight_layers[0] and u not in pp.free])
+            if groups:
+                res.tied[k] = [{"equal": [label(*u) for u in eq], "opposite": [label(*u) for u in op]}
+                               for eq, op in groups]
+        excluded = [{"point": k, "signs": {label(*u): s for u, s in e["signs"].items()},
+                     "gordan": {label(*u): v.to_sympy() for u, v in e["gordan"].items()}}
+                    for k, pp in patterns.items() for e in pp.excluded]
+        columns = []
         for k in res.active:
-            kinks = net.kinks(trace, k)
-            if kinks:
-                res.kinks[k] = [net.unit_label(i, u) for i, u in kinks]
-            if 2 ** len(kinks) > MAX_VERTICES:
-                res.reason = (f"point {k} has {len(kinks)} kink units: more than "
-                              f"{MAX_VERTICES} Clarke vertices to enumerate")
-                return res
-            ends = [net.rules[i].clarke_interval() for i, _ in kinks]
-            for vertex in itertools.product(*ends):
-                columns.append(k)
-                slopes.append(dict(zip(kinks, vertex)))
-                owner.append(k)
-        res.clarke_set = self._clarke_set(res.kinks)
+            if k in patterns:
+                columns += [(k, g, d) for g, d in patterns[k].realizable]
+            else:
+                columns.append((k, {}, None))
+        exact = all(pp.exact for pp in patterns.values())
+        if self._solve_or_refute(res, trace, th, columns, excluded if exact else None):
+            return
+        # not exact: refute with every vertex pattern that is not excluded, or stay undecided
+        hull = sum(pp.hull_size for pp in patterns.values())
+        budget.check(hull, f"{hull} vertex patterns of the hull")
+        columns = []
+        for k in res.active:
+            if k in patterns:
+                columns += [(k, g, None) for g in patterns[k].hull(self._slope)]
+            else:
+                columns.append((k, {}, None))
+        if self._solve_or_refute(res, trace, th, columns, excluded, hull_only=True):
+            return
+        degenerate = [k for k, pp in patterns.items() if not pp.exact]
+        res.verdict, res.multipliers, res.clarke = "inconclusive", None, []
+        why = []
+        for k in degenerate:
+            pp = patterns[k]
+            why.append(f"point {k}: kink units {sorted(label(*u) for u in pp.free)} have ∇θ z = 0" if pp.free else
+                       f"point {k}: {len(pp.realizable)} of {pp.hull_size} vertex patterns realized by a direction")
+        res.reason = ("θ is KKT with respect to the chain-rule hull"
+                      + (f" (without its {len(excluded)} Gordan-excluded vertex patterns)" if excluded else "")
+                      + ", but not with first-order realizable Clarke elements alone: degeneracy at kinks "
+                      + "leaves only the hull (" + "; ".join(why) + ")")
+
+    def _patterns(self, trace, k, kinks, budget):
+        """Enumerate the vertex patterns of active point ``k`` realized near θ (see the module doc)."""
+        net = self.network
+        K = trace.domain.field
+        zero, one = K.element(0), K.element(1)
+        m = net.num_parameters
+        first_layer = net.arch.weight_layers[0]
+        cells, excluded, first, free = [_Cell({}, [], None)], [], None, set()
+        for li in sorted({i for i, _ in kinks}):
+            units = [(li, u) for i, u in kinks if i == li]
+            if li != first_layer and first is None:
+                first, cells = cells, [c for c in cells if c.ok]
+            new = []
+            for c in cells:
+                slopes = {u: self._slope(u, s) for u, s in c.signs.items()}
+                flat = net.preactivation_jacobian(trace, k, li, [u for _, u in units], slopes).elements()
+                grads = [[flat[p * len(units) + j] for p in range(m)] for j in range(len(units))]
+                new += self._extend(c, units, grads, li == first_layer, zero, one, excluded, free,
+                                    lambda n: budget.check(len(new) + n, f"point {k}, {len(kinks)} kink units"))
+            cells = new
+        budget.spend(len(cells))
+        if first is None:
+            first = cells
+        realizable = []
+        for c in cells:
+            if c.ok:
+                self._check_direction(trace, k, c.signs, c.d)
+                realizable.append(({u: self._slope(u, s) for u, s in c.signs.items()}, c.d))
+        first_signs = [{u: s for u, s in c.signs.items() if u[0] == first_layer} for c in first]
+        deeper = [u for u in kinks if u[0] != first_layer]
+        return PointPatterns(k, list(kinks), realizable, excluded, first_signs, deeper,
+                             len(realizable) == len(first_signs) * 2 ** len(deeper), free)
+
+    @staticmethod
+    def _extend(cell, units, grads, first_layer, zero, one, excluded, free, check):
+        """The cells that extend ``cell`` by a sign for each unit of one layer (gradients ``grads``).
+
+        If the cell's rows and the new gradients are linearly independent, every sign vector σ is
+        realized by the d with row·d = 1 and a_u·d = σ_u (one linear solve); otherwise units are
+        added one at a time, each new sign by the strict-cone LP. An infeasible LP on first-layer
+        units gives a Gordan exclusion. A first-layer unit with ∇z = 0 is ``free``.
+        """
+        if all(any(not v.is_zero() for v in a) for a in grads):
+            solve = _right_inverse([a for _, _, a in cell.rows] + grads, zero, one)
+            if solve is not None:
+                check(2 ** len(units))
+                out = []
+                for sigma in itertools.product((1, -1), repeat=len(units)):
+                    d = solve([one if s > 0 else -one for s in [s for _, s, _ in cell.rows] + list(sigma)])
+                    child = cell
+                    for unit, s, a in zip(units, sigma, grads):
+                        child = child.child(unit, s, a, d)
+                    out.append(child)
+                return out
+        cells = [cell]
+        for unit, a in zip(units, grads):
+            new = []
+            for c in cells:
+                check(len(new) + 2)
+                if all(v.is_zero() for v in a):
+                    if first_layer:             # z_u ≡ 0: h_k does not depend on its slope, and
+                        free.add(unit)          # neither sign is first-order realizable
+                        new.append(c.child(unit, 1, None, c.d, ok=False))
+                    continue
+                ad = _dot(a, c.d, zero).sign() if c.d is not None else 0
+                for sigma in (1, -1):
+                    if ad == sigma:
+                        new.append(c.child(unit, sigma, a, c.d))
+                        continue
+                    found, vec = strict_cone(c.signed([a if sigma > 0 else [-v for v in a]]), zero, one)
+                    if found == "direction":
+                        new.append(c.child(unit, sigma, a, vec))
+                    elif first_layer:
+                        here = [(w, s) for w, s, _ in c.rows] + [(unit, sigma)]
+                        excluded.append({"signs": {w: s for (w, s), v in zip(here, vec) if v.sign() > 0},
+                                         "gordan": {w: v for (w, _), v in zip(here, vec) if v.sign() > 0}})
+            cells = new
+        return cells
+
+    def _check_direction(self, trace, k, signs, d):
+        """Re-derive the pattern from the forward-mode derivatives along d (a guard against bugs)."""
+        dz = self.network.jvp(trace, k, d)
+        for (li, u), s in signs.items():
+            if dz[li][u].sign() != s:
+                raise RuntimeError(f"internal error: direction does not realize the pattern at point {k}")
+
+    def _solve_or_refute(self, res, trace, th, columns, excluded, hull_only=False):
+        """θ = Σ μ_c y_k h_k(g_c), μ ≥ 0 over ``columns`` (k, slopes, direction or None).
+
+        Sets ``holds`` (unless ``hull_only``) or, when ``excluded`` is not None, ``refuted`` with
+        the Farkas vector; returns whether it decided.
+        """
+        net = self.network
+        Kf = trace.domain.field
+        zero = Kf.element(0)
         if columns:
-            J = net.jacobian(trace, columns, slopes)
-            flat = J.elements()
-            ncol = len(columns)
-            A = [[flat[r * ncol + c] * int(self.data.y[owner[c]]) for c in range(ncol)]
+            J = net.jacobian(trace, [k for k, _, _ in columns], [g for _, g, _ in columns]).elements()
+            n = len(columns)
+            A = [[J[r * n + c] * int(self.data.y[columns[c][0]]) for c in range(n)]
                  for r in range(net.num_parameters)]
         else:
             A = [[] for _ in range(net.num_parameters)]
-        sol = nonnegative_solution(A, th, lambda x: x.sign(), zero=Kf.element(0), one=Kf.element(1))
+        sol = nonnegative_solution(A, th, lambda x: x.sign(), zero=zero, one=Kf.element(1))
         if not isinstance(sol, Feasible):
+            if excluded is None:
+                return False
             res.verdict = "refuted"
-            res.reason = ("stationarity fails: θ is not in the span of the active Clarke elements"
+            over = {"gradient": "the gradients", "clarke": "Clarke elements",
+                    "chain_rule_hull": "chain-rule elements (hence no Clarke elements)"}[res.clarke_set]
+            res.reason = ("stationarity fails: θ is not in the span of " + over
                           if sol.kind == "inconsistent" else
-                          "stationarity fails: no multipliers λ ≥ 0 and Clarke elements give θ")
+                          "stationarity fails: no multipliers λ ≥ 0 and " + over + " give θ")
+            if res.tied:
+                res.reason += "; kink slopes are tied (" + "; ".join(
+                    f"point {k}: " + ", ".join(" = ".join(g["equal"]) + (f" opposite to {' = '.join(g['opposite'])}"
+                                                                        if g["opposite"] else "") for g in groups)
+                    for k, groups in sorted(res.tied.items())) + ")"
             res.witness = {"reason": "stationarity", "farkas": [v.to_sympy() for v in sol.y]}
-            return res
-
-        # multipliers and Clarke elements from the vertex weights
-        lam = [Kf.element(0) for _ in q]
+            if res.clarke_set == "clarke":
+                res.witness["excluded"] = excluded
+            return True
+        if hull_only:
+            return False
+        lam = [zero for _ in self.data.y]
         terms = {}
-        for c, (k, mu) in enumerate(zip(owner, sol.x)):
+        for (k, g, d), mu in zip(columns, sol.x):
             lam[k] = lam[k] + mu
             if k in res.kinks and not mu.is_zero():
-                terms.setdefault(k, []).append((mu, slopes[c]))
+                terms.setdefault(k, []).append((mu, g, d))
         res.multipliers = [v.to_sympy() for v in lam]
+        label = net.unit_label
         res.clarke = [self._clarke_entry(k, terms[k], lam[k]) for k in sorted(terms)]
+        res.clarke_terms = [{"point": k, "terms": [
+            {"weight": mu.to_sympy(), "slopes": {label(*u): s for u, s in g.items()},
+             **({"direction": [v.to_sympy() for v in d]} if d is not None else {})}
+            for mu, g, d in terms[k]]} for k in sorted(terms)]
         res.verdict = "holds"
-        res.reason = ("θ is a KKT direction of P_Φ" if direction else "θ is a KKT point of P_Φ") + \
-            ("" if res.clarke_set != CLARKE_HULL else " (with respect to the chain-rule set)")
-        self._identities(res, lam, norm2, q[qmin_i] if direction else None, direction)
-        return res
-
-    def _clarke_set(self, kinks):
-        if not kinks:
-            return CLARKE_GRADIENT
-        layers = [l for l in self.network.arch.layers if l.kind in ("dense", "conv")]
-        if len(layers) == 2 and all(l.kind == "dense" for l in layers) and len(self.network.arch.layers) == 2:
-            return CLARKE_TWO_LAYER
-        return CLARKE_HULL
+        what = "KKT direction" if res.kind == "kkt_direction" else "KKT point"
+        res.reason = {"gradient": f"θ is a {what} of P_Φ",
+                      "clarke": f"θ is a {what} of P_Φ (Clarke elements: limiting gradients realized by directions)",
+                      "chain_rule_hull": f"θ is a {what} of P_Φ with respect to the chain-rule hull "
+                                         "(not a proof for the Clarke subdifferential)"}[res.clarke_set]
+        return True
 
     def _clarke_entry(self, k, terms, lam_k):
         net = self.network
@@ -299,14 +710,14 @@ class MaxMarginProblem:
         if len(layers) == 1:
             # h_k is affine in the slopes of one layer: merge vertices into one interior element
             merged = {}
-            for mu, chosen in terms:
+            for mu, chosen, _d in terms:
                 for key, g in chosen.items():
                     merged[key] = merged.get(key, 0) + mu * lam_k.field.element(g)
             slopes = {net.unit_label(*key): (v / lam_k).to_sympy() for key, v in merged.items()}
             return {"point": k, "terms": [{"weight": lam_k.to_sympy(), "slopes": slopes}]}
         return {"point": k, "terms": [{"weight": mu.to_sympy(),
                                        "slopes": {net.unit_label(*key): g for key, g in chosen.items()}}
-                                      for mu, chosen in terms]}
+                                      for mu, chosen, _d in terms]}
 
     def _identities(self, res, lam, norm2, qmin, direction):
         L = self.homogeneity.degree
@@ -314,7 +725,7 @@ class MaxMarginProblem:
             return
         total = sum(lam, lam[0].field.element(0))
         rhs = total * L * (qmin if direction else 1)
-        res.identity = {"statement": "|theta|^2 = L * q_min * sum(mu)" if direction
+        res.identity = {"statement": "|theta|^2 = L * sum(mu)" if direction
                         else "|theta|^2 = L * sum(lambda)",
                         "lhs": norm2.to_sympy(), "rhs": rhs.to_sympy(), "holds": norm2 == rhs}
         if direction:

@@ -239,32 +239,163 @@ class Network:
         dom = trace.domain
         cols = np.asarray(columns, dtype=int)
         with dom.context():
-            params = trace.params
-            grads = []
-            delta = dom.full((1, len(cols)), 1)
-            for i in reversed(range(len(self.arch.layers))):
-                layer = self.arch.layers[i]
-                A = trace.inputs[i][..., cols]
-                if layer.kind in ("dense", "conv"):
-                    if i in trace.signs:
-                        rule = self.rules[i]
-                        Z = trace.pre[i][..., cols]
-                        S = trace.signs[i][..., cols] if trace.signs[i] is not None else None
-                        kv = self._kink_values(dom, i, S, slopes) if rule.has_kink else None
-                        delta = delta * rule.derivative(dom, Z, S, kv)
-                    W, b = params[self.weight_index(i) - 1]
-                    gW, gb, delta = _linear_backward(dom, layer, W, A, delta)
-                    grads.append((gW, gb if layer.bias else None))
-                elif layer.kind == "avgpool":
-                    delta = _avgpool_backward(dom, layer, A.shape, delta)
+            return self._backward(trace, cols, slopes, len(self.arch.layers) - 1, dom.full((1, len(cols)), 1), True)
+
+    def preactivation_jacobian(self, trace, column, layer_index, units, slopes=None):
+        """Gradients ∇_θ z_u(θ; x_column) of hidden pre-activations, as columns of an (m, len(units)) array.
+
+        The chain rule runs from the pre-activation z_u of each unit ``u`` of weight layer
+        ``arch.layers[layer_index]`` down to the input; weight layers above it get zero rows.
+        ``slopes`` (one dict ``(layer_index, unit) -> slope`` for all columns) chooses the
+        derivative at kinks upstream of the layer, as in :meth:`jacobian`.
+
+        Examples
+        --------
+        >>> from symkkt.spec import architecture_from_json
+        >>> from symkkt.tensor import ExactDomain
+        >>> net = Network(architecture_from_json(
+        ...     {"input": [2], "layers": [{"dense": {"width": 2, "activation": "relu"}},
+        ...                               {"dense": {"width": 1}}]}))
+        >>> dom = ExactDomain.for_numbers([1])
+        >>> trace = net.forward(dom, [1, 2, 3, 4, 5, 6], [[1, -1]])
+        >>> net.preactivation_jacobian(trace, 0, 0, [1]).to_sympy()
+        [[0], [0], [1], [-1], [0], [0]]
+        """
+        dom = trace.domain
+        cols = np.full(len(units), column, dtype=int)
+        shape = tuple(trace.pre[layer_index].shape[:-1])
+        with dom.context():
+            seed = dom.zeros(shape + (len(units),))
+            for c, u in enumerate(units):
+                idx = tuple(int(i) for i in np.unravel_index(u, shape)) + (c,)
+                if hasattr(seed, "c"):      # exact: coordinate 0 of 1 in the power basis
+                    seed.c[0][idx] = seed.c[0][idx] + 1
                 else:
-                    delta = delta.reshape(*A.shape)
-            blocks = []
-            for gW, gb in reversed(grads):
-                blocks.append(gW.reshape(-1, len(cols)))
-                if gb is not None:
-                    blocks.append(gb.reshape(-1, len(cols)))
-            return T.concat(blocks, axis=0)
+                    seed[idx] = 1
+            return self._backward(trace, cols, [slopes] * len(units), layer_index, seed, False)
+
+    def _backward(self, trace, cols, slopes, top, delta, through_top):
+        """Reverse mode from layer ``top`` (its output if ``through_top``, else its pre-activation)
+        with seed ``delta``: the (m, len(cols)) array of parameter gradients."""
+        dom, params, grads = trace.domain, trace.params, {}
+        for i in reversed(range(top + 1)):
+            layer = self.arch.layers[i]
+            A = trace.inputs[i][..., cols]
+            if layer.kind in ("dense", "conv"):
+                if i in trace.signs and (through_top or i != top):
+                    rule = self.rules[i]
+                    Z = trace.pre[i][..., cols]
+                    S = trace.signs[i][..., cols] if trace.signs[i] is not None else None
+                    kv = self._kink_values(dom, i, S, slopes) if rule.has_kink else None
+                    delta = delta * rule.derivative(dom, Z, S, kv)
+                W, b = params[self.weight_index(i) - 1]
+                gW, gb, delta = _linear_backward(dom, layer, W, A, delta)
+                grads[i] = (gW, gb if layer.bias else None)
+            elif layer.kind == "avgpool":
+                delta = _avgpool_backward(dom, layer, A.shape, delta)
+            else:
+                delta = delta.reshape(*A.shape)
+        blocks, n = [], len(cols)
+        for i, shapes in zip(self.arch.weight_layers, self.param_shapes):
+            if i in grads:
+                gW, gb = grads[i]
+                blocks += [gW.reshape(-1, n)] + ([gb.reshape(-1, n)] if gb is not None else [])
+            else:
+                size = int(np.prod(shapes["weight"])) + (shapes["bias"][0] if shapes.get("bias") else 0)
+                blocks.append(dom.zeros((size, n)))
+        return T.concat(blocks, axis=0)
+
+    def jvp(self, trace, column, direction):
+        """Directional derivatives ż of every pre-activation on data point ``column`` along ``direction``.
+
+        Forward mode along θ + t·d (t → 0+), in topological order: a weight layer gives
+        ż = Ẇ·a + W·ȧ (+ ḃ), an activation ȧ = σ'(z)·ż, where at a kink (z exactly 0) the
+        one-sided slope is used: the right derivative (slope 1) if ż > 0, the left one if
+        ż < 0 (ż = 0 gives ȧ = 0). Pooling and flattening are linear.
+
+        Parameters
+        ----------
+        trace : Trace
+            A forward pass (exact or not) containing data point ``column``.
+        column : int
+            The data point.
+        direction : list
+            d ∈ R^m as exact numbers (sympy) or elements of the trace's field.
+
+        Returns
+        -------
+        dict
+            ``layer_index -> flat list`` of ż per unit, for every weight layer (C-order, as
+            :meth:`kinks` numbers units).
+
+        Examples
+        --------
+        >>> from symkkt.spec import architecture_from_json
+        >>> from symkkt.tensor import ExactDomain
+        >>> net = Network(architecture_from_json(
+        ...     {"input": [1], "layers": [{"dense": {"width": 1, "activation": "relu"}},
+        ...                               {"dense": {"width": 1}}]}))
+        >>> dom = ExactDomain.for_numbers([1])
+        >>> trace = net.forward(dom, [0, 3], [[1]])          # z = 0: a kink
+        >>> [str(v) for v in net.jvp(trace, 0, [1, 0])[1]]   # relu'(0+) = 1: Φ' = 3
+        ['3']
+        >>> [str(v) for v in net.jvp(trace, 0, [-1, 0])[1]]  # relu'(0-) = 0
+        ['0']
+        """
+        dom = trace.domain
+        col = [column]
+        with dom.context():
+            tangents = self._flat_tensors(dom, direction)
+            dA = None
+            out = {}
+            for i, layer in enumerate(self.arch.layers):
+                A = trace.inputs[i][..., col]
+                if dA is None:
+                    dA = dom.zeros(A.shape)
+                if layer.kind in ("dense", "conv"):
+                    w = self.weight_index(i)
+                    W, _ = trace.params[w - 1]
+                    dW, db = tangents[w - 1]
+                    dZ = _linear(layer, dW, db, A) + _linear(layer, W, None, dA)
+                    out[i] = dZ.elements() if hasattr(dZ, "elements") else list(dZ.ravel())
+                    rule = self.rules[i]
+                    if rule.kind == "linear":
+                        dA = dZ
+                    else:
+                        Z = trace.pre[i][..., col]
+                        S = trace.signs[i][..., col] if trace.signs[i] is not None else None
+                        kv = dom.choose(dom.sign(dZ), {1: rule.plus, -1: rule.minus, 0: 0}) \
+                            if rule.has_kink else None
+                        dA = dZ * rule.derivative(dom, Z, S, kv)
+                elif layer.kind == "avgpool":
+                    dA = _avgpool(dom, layer, dA)
+                else:
+                    dA = dA.reshape(-1, dA.shape[-1])
+            return out
+
+    def _flat_tensors(self, dom, flat):
+        """Parameter arrays ``[(W, b or None), ...]`` of a flat vector (sympy numbers or field elements)."""
+        flat = list(flat)
+        if flat and hasattr(flat[0], "field") and hasattr(dom, "field"):
+            from .field import ExactArray
+
+            coords = [np.empty(len(flat), dtype=object) for _ in range(dom.field.degree)]
+            for j, arr in enumerate(coords):
+                arr[:] = [v.c[j] for v in flat]
+            vec = ExactArray(dom.field, coords)
+        else:
+            vec = dom.array([v.to_sympy() if hasattr(v, "to_sympy") else v for v in flat])
+        out, pos = [], 0
+        for shapes in self.param_shapes:
+            size = int(np.prod(shapes["weight"]))
+            W = vec[pos:pos + size].reshape(*shapes["weight"])
+            pos += size
+            b = None
+            if shapes.get("bias"):
+                b = vec[pos:pos + shapes["bias"][0]]
+                pos += shapes["bias"][0]
+            out.append((W, b))
+        return out
 
     def _kink_values(self, dom, i, S, slopes):
         lo, _ = self.rules[i].clarke_interval()

@@ -28,6 +28,7 @@ def test_public_example_matches_theory_and_expected_file(shared_cases):
     with open(os.path.join(shared_cases, "example1", "expected.yaml")) as fh:
         expected = yaml.safe_load(fh)["kkt"]
     assert res.verdict == expected["verdict"] == "holds"
+    assert res.clarke_set == "gradient" and res.kinks == {}      # no active point on a kink
     assert [sympy.sympify(m) for m in res.margins] == expected["margins"]
     for got, want in zip(res.multipliers, expected["multipliers"]):
         assert _eq(got, parse_number(str(want)))
@@ -117,6 +118,11 @@ def test_kink_needs_interior_clarke_element():
     assert res.multipliers == [1, R(1, 4)]
     assert res.kinks == {0: ["1:1"]}
     assert res.clarke == [{"point": 0, "terms": [{"weight": 1, "slopes": {"1:1": R(1, 4)}}]}]
+    # a first-layer kink with a non-zero gradient: both slopes are limiting, so the Clarke set is
+    # the whole interval and the chain-rule hull gives the same answer
+    assert res.clarke_set == "clarke"
+    hull = problem.decide(theta, clarke_set="chain_rule_hull")
+    assert hull.clarke_set == "chain_rule_hull" and hull.multipliers == res.multipliers
     # the autograd convention relu'(0) = 0, and the other end 1, admit no multipliers
     net = problem.network
     dom = problem.domain(theta)
