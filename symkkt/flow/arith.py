@@ -448,6 +448,43 @@ def _exact_fraction(x):
     return Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
 
 
+def _scientific(v, digits, up):
+    """Decimal m·10^(e−digits+1) with ``digits`` digits, ≥ the exact positive arb ``v`` (``up``) or ≤ it.
+
+    Exact rationals for moderate exponents; for binary exponents beyond a few thousand bits
+    (runs that diverge) the decimal exponent comes from an arb logarithm and the digits from an
+    arb enclosure of v·10^(digits−1−e), rounded outward, so no huge integer is ever built.
+    """
+    man, exp = (int(t) for t in v.man_exp())
+    if abs(exp) + man.bit_length() < 3000:
+        f = Fraction(man * 2**exp) if exp >= 0 else Fraction(man, 2**-exp)
+        e = math.floor(math.log10(f.numerator) - math.log10(f.denominator))
+        while Fraction(10) ** e > f:       # correct e for float rounding in log10
+            e -= 1
+        while Fraction(10) ** (e + 1) <= f:
+            e += 1
+        scaled = f * Fraction(10) ** (digits - 1 - e)
+        m = math.ceil(scaled) if up else math.floor(scaled)
+    else:
+        with flint.ctx.workprec(256):
+            l10 = (arb(man).log() + arb(exp) * arb(2).log()) / arb(10).log()
+            e = math.floor(float(l10.mid()))
+            for _ in range(4):
+                scaled = v * arb(10) ** (digits - 1 - e)
+                m = _exact_fraction(scaled.upper() if up else scaled.lower())
+                m = math.ceil(m) if up else math.floor(m)
+                if m > 10**digits or (m == 10**digits and not up):
+                    e += 1
+                elif m < 10 ** (digits - 1):
+                    e -= 1
+                else:
+                    break
+    if m >= 10**digits:
+        m, e = (math.ceil(Fraction(m, 10)) if up else m // 10), e + 1
+    text = str(m)
+    return f"{text[0]}.{text[1:]}e{e}" if digits > 1 else f"{text}e{e}"
+
+
 def format_upper(x, digits=3):
     """A decimal string ≥ the upper end of the arb ball ``x`` (rounded up), ``"0"`` for exact 0.
 
@@ -457,43 +494,27 @@ def format_upper(x, digits=3):
     '3.34e-1'
     >>> format_upper(arb(0))
     '0'
+    >>> format_upper(arb(2) ** (10**12))       # 2^(10^12) = 9.5716...·10^301029995663, instantly
+    '9.58e301029995663'
     """
     if not x.is_finite():
         return "inf"
     up = x.upper()
     if up.is_zero():
         return "0"
-    f = _exact_fraction(up)
-    if f < 0:
+    if up < 0:
         return "-" + format_lower(-x, digits)
-    e = math.floor(math.log10(float(f))) if float(f) > 0 else 0
-    # correct e for float rounding in log10
-    while Fraction(10) ** e > f:
-        e -= 1
-    while Fraction(10) ** (e + 1) <= f:
-        e += 1
-    scale = Fraction(10) ** (digits - 1 - e)
-    m = math.ceil(f * scale)
-    if m >= 10**digits:
-        m, e = math.ceil(Fraction(m, 10)), e + 1
-    s = str(m)
-    return f"{s[0]}.{s[1:]}e{e}" if digits > 1 else f"{s}e{e}"
+    return _scientific(up, digits, True)
 
 
 def format_lower(x, digits=3):
     """A decimal string ≤ the lower end of the ball ``x`` (for non-negative values)."""
     lo = x.lower()
-    if lo <= 0:
+    if not lo > 0:
         return "0"
-    f = _exact_fraction(lo)
-    e = math.floor(math.log10(float(f)))
-    while Fraction(10) ** e > f:
-        e -= 1
-    while Fraction(10) ** (e + 1) <= f:
-        e += 1
-    m = math.floor(f * Fraction(10) ** (digits - 1 - e))
-    s = str(m)
-    return f"{s[0]}.{s[1:]}e{e}" if digits > 1 else f"{s}e{e}"
+    if not lo.is_finite():
+        return "inf"
+    return _scientific(lo, digits, False)
 
 
 def format_arb(x, digits=3):

@@ -13,9 +13,12 @@ Two engines compute the same numbers:
 **Kinks.** Where a pre-activation is exactly 0 the derivative of σ is taken at the *lower end*
 of its Clarke interval [min(1, s), max(1, s)] (ReLU: 0), in both nets. A split child has
 pre-activation c_i z, which is 0 exactly when its parent's is, so it gets the same element: the
-children inherit the parent's choice and ∇L̃(Tθ) = T∇L(θ) holds at kinks too. In the ball tier a
-pre-activation whose ball contains 0 (but is not exactly 0) is not guessed: the run stops as
-inconclusive (:class:`~symkkt.flow.arith.Undecided`).
+children inherit the parent's choice and ∇L̃(Tθ) = T∇L(θ) holds at kinks too. Every engine takes
+its signs from a :class:`~symkkt.flow.kinks.KinkRule`, which applies that rule in the tier: exact
+signs at the (exact) start, proved kinks of idle first-layer units, certified signs in the ball
+tier (a ball containing 0 that is not a proved kink stops the run as inconclusive,
+:class:`~symkkt.flow.arith.Undecided`), and one decision per split group, with a rounding
+threshold, in the precision and float tiers.
 
 Examples
 --------
@@ -43,16 +46,21 @@ import math
 import numpy as np
 import sympy
 
+from ..tensor import FloatDomain
+from .kinks import KinkRule, to_floats
+
 __all__ = ["GenericEngine", "DenseEngine", "ShallowEngine", "make_engine"]
 
 
 class _Engine:
     name = ""
 
-    def __init__(self, net, ar, X, y, loss, reduction="mean"):
+    def __init__(self, net, ar, X, y, loss, reduction="mean", kinks=None):
         self.net, self.ar, self.loss, self.reduction = net, ar, loss, reduction
         self.n = len(y)
         self._weights = {}
+        #: the Clarke selection (signs of the hidden pre-activations); default: groups of one
+        self.kinks = kinks if kinks is not None else KinkRule(net, ar)
 
     def weight(self, size):
         """w = 1/|B| (mean) or 1 (sum), as a tier constant."""
@@ -83,12 +91,16 @@ class GenericEngine(_Engine):
 
     name = "generic"
 
-    def __init__(self, net, ar, X, y, loss, reduction="mean"):
-        super().__init__(net, ar, X, y, loss, reduction)
+    def __init__(self, net, ar, X, y, loss, reduction="mean", kinks=None):
+        super().__init__(net, ar, X, y, loss, reduction, kinks)
         dom = ar.domain
         with ar.context():
             self.X = dom.array([list(x) for x in X])
             self.y = dom.array(list(y))
+        self.Xabs = np.abs(np.array([[float(sympy.N(v, 20)) for v in x] for x in X], dtype=float))
+        # the layers whose pre-activations Network._forward asks the domain to sign, in order
+        self.sign_layers = [i for i, layer in enumerate(net.arch.layers) if layer.kind in ("dense", "conv")
+                            and net.rules[i].kind not in ("linear", "tanh")]
         self.layout = []
         pos = 0
         for shapes in net.param_shapes:
@@ -110,8 +122,28 @@ class GenericEngine(_Engine):
         X = self.X if batch is None else self.X[batch]
         y = self.y if batch is None else self.y[batch]
         A = X.T.reshape(*self.net.arch.input, X.shape[0])
-        trace = self.net._forward(self.ar.domain, self._params(theta), A)
+        if self.ar.name == "exact":
+            return self.net._forward(self.ar.domain, self._params(theta), A), y
+        rule = self.kinks
+        scales = None
+        if self.ar.name in ("precision", "float") and not rule.at_start(theta):
+            scales = self._scales(theta, batch)
+        dom = _DecidingDomain(self.ar.domain, rule, theta, batch, self.sign_layers, scales)
+        trace = self.net._forward(dom, self._params(theta), A)
+        dom.done()
         return trace, y
+
+    def _scales(self, theta, batch):
+        """s_i: the pre-activations of the same net at |θ| on |x| (float64), per signed layer."""
+        th = np.abs(to_floats(theta))
+        params = []
+        for pos, shape, nb in self.layout:
+            size = math.prod(shape)
+            params.append((th[pos:pos + size].reshape(shape), th[pos + size:pos + size + nb] if nb else None))
+        X = self.Xabs if batch is None else self.Xabs[batch]
+        A = X.T.reshape(*self.net.arch.input, X.shape[0])
+        trace = self.net._forward(_Positive(), params, A)
+        return {i: np.abs(trace.pre[i]) for i in self.sign_layers}
 
     def margins(self, theta, batch=None):
         with self.ar.context():
@@ -146,8 +178,8 @@ class DenseEngine(_Engine):
                 return False
         return True
 
-    def __init__(self, net, ar, X, y, loss, reduction="mean"):
-        super().__init__(net, ar, X, y, loss, reduction)
+    def __init__(self, net, ar, X, y, loss, reduction="mean", kinks=None):
+        super().__init__(net, ar, X, y, loss, reduction, kinks)
         if not self.applies(net, ar):
             raise ValueError("the dense engine needs a bias-free dense net with (leaky) ReLU or "
                              "linear activations over a numpy-backed tier")
@@ -166,19 +198,25 @@ class DenseEngine(_Engine):
                 else:
                     lo = min(rule.plus, rule.minus)
                     slopes = (ar.const(rule.plus), ar.const(rule.minus), ar.const(lo))
-                self.layers.append((pos, shape, slopes))
+                self.layers.append((i, pos, shape, slopes, float(sympy.N(rule.plus, 20))))
                 pos += math.prod(shape)
+        self.XTabs = np.abs(np.array([[float(sympy.N(v, 20)) for v in x] for x in X], dtype=float)).T
 
     def _forward(self, theta, batch):
         A = self.XT if batch is None else self.XT[:, batch]
+        rounded = self.ar.name in ("precision", "float") and not self.kinks.at_start(theta)
+        Af = (self.XTabs if batch is None else self.XTabs[:, batch]) if rounded else None
         Ws, acts, Ds = [], [A], []
-        for pos, shape, slopes in self.layers:
+        for i, pos, shape, slopes, plus_f in self.layers:
             W = theta[pos:pos + shape[0] * shape[1]].reshape(shape)
             Z = W @ A
+            if rounded:   # s_i: the pre-activations of the net at |θ| on |x| (float64)
+                sf = np.abs(to_floats(W)) @ Af
+                Af = sf * plus_f if slopes is not None else sf
             if slopes is None:
                 D, A = None, Z
             else:
-                S = self.ar.sign(Z)
+                S = self.kinks.decide(i, Z, batch, theta, lambda: sf)
                 plus, minus, lo = slopes
                 D = np.where(S > 0, plus, np.where(S < 0, minus, lo))
                 A = Z * D
@@ -239,13 +277,13 @@ class ShallowEngine(_Engine):
             return False
         return net.rules[1].kind == "linear" or net.rules[1].plus == net.rules[1].minus == 1
 
-    def __init__(self, net, ar, X, y, loss, reduction="mean"):
+    def __init__(self, net, ar, X, y, loss, reduction="mean", kinks=None):
         from flint import arb
 
-        super().__init__(net, ar, X, y, loss, reduction)
+        super().__init__(net, ar, X, y, loss, reduction, kinks)
         if not self.applies(net, ar):
             raise ValueError("the shallow engine needs a dense net with one hidden layer over an arb tier")
-        self._dense = DenseEngine(net, ar, X, y, loss, reduction)
+        self._dense = DenseEngine(net, ar, X, y, loss, reduction, self.kinks)
         self.h, self.d = net.param_shapes[0]["weight"]
         rule = net.rules[0]
         with ar.context():
@@ -283,8 +321,16 @@ class ShallowEngine(_Engine):
             self._cache[key] = entries
         return key, entries
 
-    def _signs(self, W, Wf):
-        """Signs of Z = W X (h × n), screened in float64 with a rigorous margin."""
+    def _signs(self, W, Wf, theta):
+        """Signs of Z = W X (h × n) by the kink rule, screened in float64 with a rigorous margin.
+
+        Entries within the margin of 0 are computed in arb: the ball tier takes their certified
+        sign (or a proved kink); the precision tier passes their values, with every other member
+        of their split group, to the group rule of :class:`~symkkt.flow.kinks.KinkRule`.
+        """
+        rule = self.kinks
+        if rule.at_start(theta):
+            return rule.start_signs(0, None)
         Zf = Wf @ self.Xf
         margin = np.abs(Wf) @ self.Xmarg + 1e-300
         if self.ar.rigorous:
@@ -292,17 +338,20 @@ class ShallowEngine(_Engine):
             margin = margin + Wrad @ (self.Xabs + self.Xrad)
         S = np.sign(Zf).astype(np.int8)
         unsure = np.abs(Zf) <= margin
-        if unsure.any():
-            sign = self.ar.domain._sign
-            for j, k in zip(*np.nonzero(unsure)):
-                z = sum((W[j][i] * self.Xa[k][i] for i in range(self.d)), self._arb(0))
-                try:
-                    S[j, k] = sign(z)
-                except ArithmeticError as err:
-                    from .arith import Undecided
+        if self.ar.rigorous:
+            if unsure.any():
+                proven = rule.proven_mask(0, None, S.shape)
+                for j, k in zip(*np.nonzero(unsure)):
+                    S[j, k] = rule.ball_sign(0, self._z(W, j, k), proven[j, k], j)
+            return S
+        unsure = rule.expand_to_groups(0, unsure)
+        for j, k in zip(*np.nonzero(unsure)):
+            Zf[j, k] = float(self._z(W, j, k))
+        return rule.decide_float(0, Zf, np.abs(Wf) @ self.Xabs, None)
 
-                    raise Undecided(str(err)) from None
-        return S
+    def _z(self, W, j, k):
+        """The pre-activation of unit j on point k in arb."""
+        return sum((W[j][i] * self.Xa[k][i] for i in range(self.d)), self._arb(0))
 
     def _forward(self, theta):
         from flint import arb_mat
@@ -312,7 +361,7 @@ class ShallowEngine(_Engine):
         W = [th[j * d:(j + 1) * d] for j in range(h)]
         a = th[h * d:h * d + h]
         Wf = np.array([[float(w) for w in row] for row in W])
-        S = self._signs(W, Wf)
+        S = self._signs(W, Wf, theta)
         keys, rows = [], []
         for j in range(h):
             key, entries = self._unit_matrix(S[j])
@@ -346,7 +395,8 @@ class ShallowEngine(_Engine):
 
     def _remember(self, q):
         qf, err = self._qf
-        cand = np.nonzero(qf <= qf.min() + 2 * err)[0]
+        finite = np.isfinite(err) and bool(np.isfinite(qf).all())
+        cand = np.nonzero(qf <= qf.min() + 2 * err)[0] if finite else None   # None: search all margins
         self._hint = (q, cand)
         return q
 
@@ -408,10 +458,49 @@ def _objarray(values):
     return out
 
 
-def make_engine(kind, net, ar, X, y, loss, reduction="mean"):
-    """``kind`` = ``"auto"`` (shallow, else dense, else generic), ``"shallow"``, ``"dense"`` or ``"generic"``."""
+class _DecidingDomain:
+    """The tier's domain, with the signs :meth:`Network._forward` asks for decided by a kink rule.
+
+    ``sign`` is called once per signed layer, in order (``layers``); after :meth:`done` it is the
+    domain's own ``sign``. Everything else is the wrapped domain's.
+    """
+
+    def __init__(self, dom, rule, theta, cols, layers, scales):
+        self._dom, self._rule, self._theta, self._cols = dom, rule, theta, cols
+        self._layers, self._scales, self._calls = layers, scales, 0
+
+    def sign(self, Z):
+        if self._layers is None:
+            return self._dom.sign(Z)
+        if self._calls >= len(self._layers):     # pragma: no cover - the network asked for more signs
+            raise RuntimeError("the network signed more layers than the engine expected")
+        i = self._layers[self._calls]
+        self._calls += 1
+        return self._rule.decide(i, Z, self._cols, self._theta, lambda: self._scales[i])
+
+    def done(self):
+        if self._calls != len(self._layers):      # pragma: no cover - the network signed fewer layers
+            raise RuntimeError("the network signed fewer layers than the engine expected")
+        self._layers = None
+
+    def __getattr__(self, name):
+        return getattr(self._dom, name)
+
+
+class _Positive(FloatDomain):
+    """float64 with every sign +1: the forward pass at |θ| on |x| that gives the scales s_i."""
+
+    def sign(self, a):
+        return np.ones(np.shape(a), dtype=np.int8)
+
+
+def make_engine(kind, net, ar, X, y, loss, reduction="mean", kinks=None):
+    """``kind`` = ``"auto"`` (shallow, else dense, else generic), ``"shallow"``, ``"dense"`` or ``"generic"``.
+
+    ``kinks``: the net's :class:`~symkkt.flow.kinks.KinkRule` (default: a rule with groups of one).
+    """
     if kind == "auto":
         kind = ("shallow" if ShallowEngine.applies(net, ar) else
                 "dense" if DenseEngine.applies(net, ar) else "generic")
     cls = {"shallow": ShallowEngine, "dense": DenseEngine, "generic": GenericEngine}[kind]
-    return cls(net, ar, X, y, loss, reduction)
+    return cls(net, ar, X, y, loss, reduction, kinks)

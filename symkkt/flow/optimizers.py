@@ -52,6 +52,10 @@ class Optimizer:
     equivariant = True
     needs_sqrt = False
     full_batch_only = False
+    #: coordinates whose gradients have all been exactly 0 since the start are only rescaled, all
+    #: by one common factor (so a first-layer pre-activation exactly 0 at the start stays 0; the
+    #: kink rule of :mod:`symkkt.flow.kinks` relies on it). False unless an optimizer declares it.
+    keeps_idle_coordinates = False
 
     def __init__(self, label=None):
         self.label = label or self.name
@@ -80,6 +84,7 @@ class Optimizer:
 
 class GD(Optimizer):
     name = "gd"
+    keeps_idle_coordinates = True     # θ ← θ − lr·0
 
     def step(self, ar, theta, state, grad, grad_fn):
         return theta - grad * state["lr"], state
@@ -90,6 +95,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     vectors = ("v",)
+    keeps_idle_coordinates = True     # v stays 0 there
 
     def __init__(self, beta, label=None):
         super().__init__(label)
@@ -110,6 +116,7 @@ class WeightDecay(Optimizer):
     """L2 weight decay: the gradient of L(θ) + κ‖θ‖²/2."""
 
     name = "weight_decay"
+    keeps_idle_coordinates = True     # θ_r ← (1 − lr·κ) θ_r there
 
     def __init__(self, kappa, label=None):
         super().__init__(label)
@@ -132,6 +139,7 @@ class Adam(Optimizer):
     equivariant = False
     needs_sqrt = True
     vectors = ("m", "v")
+    keeps_idle_coordinates = True     # m = v = 0 there: the step is 0/(√0 + ε) = 0
 
     def __init__(self, beta1, beta2, eps, label=None):
         super().__init__(label)
@@ -166,6 +174,7 @@ class RK4(Optimizer):
 
     name = "rk4"
     full_batch_only = True
+    keeps_idle_coordinates = True     # with k1..k4 all 0 there (each stage's gradient is observed)
 
     def init(self, ar, theta, lr):
         c = ar.const

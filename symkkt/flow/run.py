@@ -15,9 +15,17 @@ Verdict (the tier is always reported, see :mod:`symkkt.flow.arith`):
   η_k − Tθ_k is certified non-zero (then the exact iterates differ); holds when every step is
   certified ‖η_k − Tθ_k‖ ≤ B_k with B_k ≤ tol_k — what is proved is the bound, not that the
   deviation is 0; inconclusive when a bound exceeds the tolerance or a pre-activation's ball
-  contains 0 (a sign at a kink is not guessed).
+  contains 0 and is not a proved kink (a sign at a kink is not guessed).
 - ``precision`` / ``float``: holds iff ‖η_k − Tθ_k‖ ≤ tol_k = 10^(−DIGITS/2)·max(1, ‖θ_k‖)
-  (float: 10^-8·max(1, ‖θ_k‖)) for every k; observed, not proved.
+  (float: 10^-8·max(1, ‖θ_k‖)) for every k; observed, not proved. Refuted means the deviation
+  exceeds the tolerance while both nets make the same Clarke selection at kinks.
+
+Kinks (:mod:`symkkt.flow.kinks`): both nets use the lower end of the Clarke interval where a
+pre-activation is exactly 0, and split children inherit their parent's element. The non-exact
+tiers decide the signs at the start exactly (θ_0 and Tθ_0 are exact numbers), keep a first-layer
+kink of a unit whose incoming gradients stay exactly 0, and otherwise use the certified sign
+(balls) or one decision per split group with a rounding threshold (precision, float);
+``diagnostics.kinks`` counts the decisions.
 
 Examples
 --------
@@ -50,6 +58,7 @@ from ..spec import require_binary_labels
 from .arith import Undecided, format_arb, format_upper, make_arithmetic
 from .batches import BatchSampler
 from .engines import make_engine
+from .kinks import RULE_TEXT, KinkRule, exact_start_signs
 from .losses import LOSSES
 from .measure import Meter
 from .optimizers import Optimizer, parse_optimizer
@@ -231,12 +240,15 @@ class _Run:
         emb = problem.embedding
         numbers = (list(theta0) + [v for x in problem.data.X for v in x] + problem.network.constants()
                    + emb.numbers() + [s.lr] + s.optimizer.constants())
+        self.numbers = numbers
         self.ar = make_arithmetic(s.tier, s.digits, numbers, s.backend)
         self.loss = LOSSES[s.loss]
         X, y = problem.data.X, problem.data.y
         self.n = len(y)
-        self.engN = make_engine(s.engine, problem.network, self.ar, X, y, self.loss, s.reduction)
-        self.engW = make_engine(s.engine, problem.wide, self.ar, X, y, self.loss, s.reduction)
+        self.kinkN = KinkRule.for_net(emb, "narrow", self.ar)
+        self.kinkW = KinkRule.for_net(emb, "wide", self.ar)
+        self.engN = make_engine(s.engine, problem.network, self.ar, X, y, self.loss, s.reduction, self.kinkN)
+        self.engW = make_engine(s.engine, problem.wide, self.ar, X, y, self.loss, s.reduction, self.kinkW)
         self.meter = Meter(self.ar, emb, problem.L, self.loss, s.reduction, self.n)
         self.record_every = s.record_every or max(1, math.ceil(s.steps / RECORDS))
 
@@ -255,6 +267,11 @@ class _Run:
         with ar.context():
             theta = ar.vector(self.theta0)
             eta = _image(ar, emb, self.theta0, theta)
+            if ar.name != "exact":      # θ_0 and Tθ_0 are exact: their signs are decided exactly
+                X = self.p.data.X
+                self.kinkN.set_start(theta, exact_start_signs(self.p.network, self.theta0, X, self.numbers), opt)
+                self.kinkW.set_start(eta, exact_start_signs(self.p.wide, emb.forward(self.theta0), X,
+                                                            self.numbers), opt)
             stN, stW = opt.init(ar, theta, s.lr), opt.init(ar, eta, s.lr)
             k = 0
             try:
@@ -262,6 +279,12 @@ class _Run:
                     dev = meter.deviation(theta, eta)
                     n2 = meter.norm2(theta)
                     norm = math.sqrt(max(float(n2.mid()), 0.0))
+                    if not ar.rigorous and not (math.isfinite(dev.value) and math.isfinite(norm)):
+                        res.steps_done = max(k - 1, 0)
+                        res.undecided = (f"step {k}: the {ar.label} iterates overflowed (|eta_k - T theta_k| = "
+                                         f"{dev.value}, |theta_k| = {norm}); no deviation is observed: lower "
+                                         "--lr or --steps, or use --precision / --balls")
+                        break
                     res._add_deviation(k, dev, norm, ar)
                     last = k == s.steps
                     bN = samplerN.next() if not last else None
@@ -286,8 +309,10 @@ class _Run:
                                     time.perf_counter() - t0, ar, theta)
                     if last:
                         break
-                    theta, stN = opt.step(ar, theta, stN, gN, lambda t: self.engN.loss_grad(t, bN)[1])
-                    eta, stW = opt.step(ar, eta, stW, gW, lambda t: self.engW.loss_grad(t, bW)[1])
+                    self.kinkN.observe(gN)
+                    self.kinkW.observe(gW)
+                    theta, stN = opt.step(ar, theta, stN, gN, self._gradient(self.engN, self.kinkN, bN))
+                    eta, stW = opt.step(ar, eta, stW, gW, self._gradient(self.engW, self.kinkW, bW))
                     theta, eta = ar.strip(theta), ar.strip(eta)
                     stN, stW = opt.strip(ar, stN), opt.strip(ar, stW)
                     if ar.name == "exact":
@@ -304,7 +329,8 @@ class _Run:
                     res.steps_done = s.steps
             except Undecided as err:
                 res.steps_done = k
-                res.undecided = f"step {k}: {err} (a pre-activation's ball contains 0: raise --balls DIGITS)"
+                res.undecided = (f"step {k}: {err} (a pre-activation's ball contains 0: raise --balls DIGITS; "
+                                 "an exact kink the rule does not prove stays undecided at every precision)")
             except (FloatingPointError, OverflowError, ZeroDivisionError) as err:
                 res.steps_done = k
                 res.undecided = f"step {k}: arithmetic failed ({type(err).__name__}: {err})"
@@ -312,9 +338,30 @@ class _Run:
                 res.steps_done = k
                 res.undecided = f"step {k}: {err} (raise --balls DIGITS)"
             res.final_theta, res.final_eta = theta, eta
+            res.diagnostics["kinks"] = self._kink_report()
             res._finish(meter, self.p, s, theta, eta)
         res.seconds = time.perf_counter() - t0
         return res
+
+    @staticmethod
+    def _gradient(engine, rule, batch):
+        """∇L at other points (RK4 stages); the kink rule sees every gradient an update uses."""
+        def grad(t):
+            g = engine.loss_grad(t, batch)[1]
+            rule.observe(g)
+            return g
+        return grad
+
+    def _kink_report(self):
+        """How the kinks were decided (counts over all gradient evaluations)."""
+        if self.ar.name == "exact":
+            return {"rule": "exact signs; lower end of the Clarke interval at a pre-activation exactly 0 "
+                            "(children of a split unit are exactly 0 together with their parent)"}
+        return {"rule": RULE_TEXT, "narrow": self.kinkN.summary(), "wide": self.kinkW.summary(),
+                "statement": "kink decisions: exact_at_start (exact signs at theta_0 and T theta_0), "
+                             "idle_first_layer (proved still exactly 0), certified_zero (ball exactly 0), "
+                             "below_threshold (precision/float: |parent-equivalent value| <= u^(3/4) * scale), "
+                             "group_overrides (children whose own rounded sign differed from their group's)"}
 
 
 @dataclass
@@ -438,7 +485,7 @@ class FlowResult:
                 self.reason += f" >= {_lower_str(dev.ball)} > 0"
             self.witness = self._witness(k, dev, ar)
             return
-        if self.undecided:
+        if self.undecided and (ar.rigorous or self._first_over is None):
             self.verdict, self.reason = "inconclusive", self.undecided
             return
         if ar.name == "exact":
@@ -578,8 +625,7 @@ class FlowResult:
                 "narrow_parameters": emb.source.num_parameters,
                 "wide_parameters": emb.target.num_parameters,
                 "homogeneity_degree": self.problem.L,
-                "kink_rule": "lower end of the Clarke interval at an exactly-zero pre-activation, "
-                             "children inherit the parent's element",
+                "kink_rule": RULE_TEXT,
             },
             "series": self.series,
             "diagnostics": self.diagnostics,
@@ -653,6 +699,12 @@ class FlowResult:
             if "kkt_checker" in fin:
                 kc = fin["kkt_checker"]
                 lines.append(f"  KKT checker  {kc['verdict']} on the rounded final direction ({kc['reason']})")
+        kinks = self.diagnostics.get("kinks", {})
+        if any(kinks.get(side, {}).get(key) for side in ("narrow", "wide") for key in kinks.get(side, {})):
+            def counts(c):
+                return ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c.items() if v) or "none"
+            lines.append(f"  kinks        lower end, children inherit; narrow: {counts(kinks['narrow'])}; "
+                         f"wide: {counts(kinks['wide'])}")
         lines.append(f"  statement    {self.statement}")
         lines.append(f"  time         {self.seconds:.2f} s")
         return "\n".join(lines)
