@@ -29,7 +29,7 @@ def cert(kind, arch, steps, target, rows, field=None, points=(), params=()):
     w = {"steps": steps, "target_architecture": target, "map": rows}
     if field:
         w["field"] = copy.deepcopy(field)
-    c = {"symkkt_certificate": 1, "claim": {"kind": kind, "statement": "test", "theorem": "test"},
+    c = {"symkkt_certificate": 1, "claim": {"kind": kind},
          "architecture": arch, "data": {"points": [{"x": x, "y": 1} for x in points]},
          "parameters": [{"weight": p} for p in params], "witness": w, "provenance": {"tool": "tests"}}
     c["digest"] = certificate_digest(c)
@@ -360,7 +360,8 @@ def test_tampered_digest(split35):
 
 def test_kkt_claims_still_need_points():
     c = cert("kkt_point", NARROW, [], WIDE3, [], params=[[[1, 0], [0, 1]], [[1, 1]]])
-    c = tampered(c, lambda c: c.update(witness={"multipliers": []}))
+    c = tampered(c, lambda c: c.update(witness={"multipliers": []},
+                                       claim={"kind": "kkt_point", "clarke_set": "gradient"}))
     assert_invalid(c, "non-empty list")
 
 
@@ -414,3 +415,49 @@ def test_refutation_needs_exact_values_and_consistent_witness():
         steps=[{"critical_split": {"layer": 1, "unit": 0, "alpha": "-7"}}],
         map=[[0, "1"], [1, "1"], [0, "1"], [1, "1"], [2, "1"], [3, "1"], [4, "-7"], [4, "8"], [5, "1"]]))
     assert_invalid(crit, "outputs coincide")
+
+
+# ------------------------------------------------------------------ claim texts
+
+def test_claim_texts_are_checked(split35, critical):
+    from symkkt.kernel.claims import statement
+    from symkkt.kernel.splits import STATEMENTS
+
+    for c, kind in ((split35, "split_embedding"), (critical, "critical_embedding")):
+        text, theorem = STATEMENTS[kind]
+        assert statement(kind) == text
+        assert_valid(tampered(c, lambda c: c["claim"].update(statement=text, theorem=theorem)))
+        assert_invalid(tampered(c, lambda c: c["claim"].update(statement="T is a Clarke-KKT embedding")),
+                       "claim.statement: must be the canonical statement")
+        assert_invalid(tampered(c, lambda c: c["claim"].update(theorem="[A] Theorem 9.9")), "claim.theorem")
+        assert_invalid(tampered(c, lambda c: c["claim"].update(clarke_set="clarke")), "unknown key")
+    # the split text may not be used for the critical claim and vice versa
+    assert_invalid(tampered(critical, lambda c: c["claim"].update(statement=STATEMENTS["split_embedding"][0])),
+                   "canonical statement")
+
+
+def test_refutation_statement_names_the_recomputed_outputs():
+    # x = (1, 0) on example 1 split by (1/2, 1/2): Φ = 1, Φ̃ = 1/2 (see test_half_split_changes_the_output)
+    c = refutation([1, 0])
+    text = "the wide output {} differs from the narrow output {} at this theta and x"
+    assert_valid(tampered(c, lambda c: c["claim"].update(statement=text.format("1/2", "1"))))
+    assert_valid(tampered(c, lambda c: c["claim"].update(statement=text.format("2/4", "(2^(1/4))^4/2"))))
+    assert_valid(tampered(c, lambda c: c["claim"].update(
+        statement="the wide output differs from the narrow output at this theta and x")))
+    assert_invalid(tampered(c, lambda c: c["claim"].update(statement=text.format("1/3", "1"))),
+                   "the wide output is 1/2, not 1/3")
+    assert_invalid(tampered(c, lambda c: c["claim"].update(statement=text.format("1/2", "2"))),
+                   "the narrow output is 1, not 2")
+    assert_invalid(tampered(c, lambda c: c["claim"].update(statement=text.format("x", "1"))), "cannot parse")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c["witness"]["steps"][0]["split"].update(extra=1),
+    lambda c: c["witness"]["steps"].append({"split": {"layer": 1, "unit": 0, "coeffs": [1]}, "x": 1}),
+    lambda c: c["witness"]["target_architecture"].update(note=1),
+    lambda c: c["witness"]["target_architecture"]["layers"][0]["dense"].update(dropout=0),
+    lambda c: c.update(extra={}),
+])
+def test_unknown_keys_in_split_witnesses(split35, edit):
+    v = check_certificate(tampered(split35, edit))
+    assert not v.valid and re.search("unknown|one key", v.reason), v.reason

@@ -3,23 +3,42 @@
 With q_k = y_k Φ(θ; x_k) (data points are numbered from 0 in the order of ``data.points``):
 
 - ``kkt_point``: all q_k >= 1, λ >= 0, λ_k = 0 where q_k > 1, and θ = Σ_k y_k Σ_t w_t h_k(g_t)
-  exactly, where a point with kink units lists Clarke terms (weights w_t >= 0 summing to λ_k, one
-  slope per kink unit in its interval) and a smooth point uses λ_k ∇Φ. For homogeneous nets the
-  consequence ‖θ‖² = L Σλ is re-checked as a sanity identity.
-- ``kkt_direction``: homogeneous net, q_min > 0, μ >= 0 supported on argmin q, same stationarity
-  (then θ / q_min^(1/L) is a KKT point); sanity ‖θ‖² = L q_min Σμ.
+  exactly, where a point with kink units lists terms (weights w_t >= 0 summing to λ_k, one slope
+  per kink unit) and a smooth point uses λ_k ∇Φ. For homogeneous nets the consequence
+  ‖θ‖² = L Σλ is re-checked as a sanity identity.
+- ``kkt_direction``: homogeneous net of degree L >= 1, θ != 0, q_min > 0, μ >= 0 supported on
+  argmin q, same stationarity (then θ / q_min^(1/L) is a KKT point); sanity ‖θ‖² = L q_min Σμ.
 - ``not_kkt_point``: a point with q_k < 1, or a Farkas vector y with y·θ < 0 and y·c >= 0 for every
-  vertex column c = y_k h_k(g), g a vertex of the slope box, k active (q_k = 1). The Clarke
-  subdifferential lies in the convex hull of these vertex elements (h is multilinear in the slopes),
-  so θ is not a non-negative combination of Clarke elements of active points.
+  vertex column c = y_k h_k(g) of an active point k (q_k = 1).
 - ``not_kkt_direction``: a point with q_k <= 0, or a Farkas vector as above with the active set
   argmin q (homogeneous net, q_min > 0).
 
-The split-map claims ``split_embedding``, ``critical_embedding`` and ``not_output_preserved``
-are decided in :mod:`.splits` and dispatched from :data:`CLAIMS`.
+Each of the four records in ``claim.clarke_set`` the set of generalized gradients it is about:
+
+- ``gradient``: no kink where it matters (no point with a non-zero multiplier, resp. no active
+  point, has a kink unit), so the gradient is the whole Clarke subdifferential ∂°Φ;
+- ``clarke``: holds with Clarke elements only: every term's slope pattern is realized by a
+  ``direction`` d (forward-mode ż != 0 at every kink unit, slope 1 where ż > 0 and s where
+  ż < 0), so h_k(g) is a limit of gradients of Φ(·; x_k) along θ + t·d, t ↓ 0, hence in ∂°Φ.
+  Refutes over the chain-rule hull minus the vertex patterns that ``excluded`` Gordan vectors
+  prove unrealizable: for first-layer kink units z_u = a_u·θ is linear, and ν >= 0, ν != 0 with
+  Σ ν_u σ_u a_u = 0 means no point near θ has sign σ_u z_u > 0 on all of them (a_u != 0 required),
+  so no limiting gradient has that pattern;
+- ``chain_rule_hull``: slopes anywhere in the intervals (the conservative set, which contains
+  ∂°Φ because h is multilinear in the slopes and every limiting gradient has vertex slopes). A
+  holds is only about that set; a refutation over it also refutes Clarke-KKT.
+
+``claim.statement`` is optional and must be :func:`statement` of the kind and set; any other text
+is refused. The split-map claims ``split_embedding``, ``critical_embedding`` and
+``not_output_preserved`` are decided in :mod:`.splits` and dispatched from :data:`CLAIMS`.
 
 Nothing stored in the certificate is trusted except as a candidate: margins, pre-activation
 signs, kinks, gradients and identities are all recomputed here.
+
+Examples
+--------
+>>> statement("kkt_point", "clarke")
+'theta is a KKT point of the max-margin problem with respect to the Clarke subdifferential'
 """
 from itertools import product
 
@@ -28,16 +47,53 @@ from .exact import Numbers
 from .field import Invalid
 from .network import Network, _keys
 
-MAX_KINKS = 16
+KKT_KINDS = {"kkt_point": "a KKT point", "kkt_direction": "a KKT direction",
+             "not_kkt_point": "not a KKT point", "not_kkt_direction": "not a KKT direction"}
+SETS = {"gradient": "gradient (no kink unit where it matters)",
+        "clarke": "Clarke subdifferential",
+        "chain_rule_hull": "chain-rule hull (a superset of the Clarke subdifferential)"}
+SET_REASONS = {
+    ("gradient", True): "gradient — no point with a non-zero multiplier sits on a kink",
+    ("clarke", True): "clarke — limiting gradients, each realized by a direction",
+    ("chain_rule_hull", True): "chain_rule_hull — KKT for the chain-rule hull only, not proved Clarke",
+    ("gradient", False): "gradient — no active point sits on a kink",
+    ("clarke", False): "clarke — hull of the realizable vertex patterns, which contains the Clarke subdifferential",
+    ("chain_rule_hull", False): "chain_rule_hull — contains the Clarke subdifferential, so θ is not "
+                                "Clarke-KKT either",
+}
+
+
+def statement(kind, clarke_set=None):
+    """The canonical statement of a claim (a pure function of the kind and, for KKT claims, the set).
+
+    ``not_output_preserved`` has one of the value-free form; :mod:`.splits` also accepts the form
+    that names both outputs when they are the recomputed ones.
+    """
+    if kind in KKT_KINDS:
+        if clarke_set not in SETS:
+            raise ValueError(f"clarke_set must be one of {sorted(SETS)}, got {clarke_set!r}")
+        return f"theta is {KKT_KINDS[kind]} of the max-margin problem with respect to the {SETS[clarke_set]}"
+    if kind in splits.STATEMENTS:
+        return splits.STATEMENTS[kind][0]
+    raise ValueError(f"unknown claim kind {kind!r}")
 
 
 class Context:
     """Everything recomputed from a certificate: field, network, θ, data, forward passes, margins."""
 
-    def __init__(self, cert):
+    def __init__(self, cert, limits):
+        claim = cert["claim"]
+        _keys(claim, {"kind", "clarke_set", "statement"}, "claim")
+        self.set = claim.get("clarke_set")
+        if self.set not in SETS:
+            raise Invalid(f"claim.clarke_set: must be one of {sorted(SETS)}, got {self.set!r}")
+        if "statement" in claim and claim["statement"] != statement(claim["kind"], self.set):
+            raise Invalid(f"claim.statement: must be the canonical statement "
+                          f"{statement(claim['kind'], self.set)!r} (or absent)")
         self.witness = w = cert["witness"]
-        self.N = Numbers(w.get("field"))
+        self.N = Numbers(w.get("field"), limits)
         self.F = F = self.N.F
+        self.limits = limits
         self.net = Network(cert["architecture"], self.N)
         self.theta = self.net.parameters(cert["parameters"])
         xs, self.y = self.net.points(cert["data"])
@@ -57,18 +113,24 @@ class Context:
             raise Invalid(f"{where}: point must be a data index 0..{self.n - 1}")
         return k
 
-    def vector(self, key, length):
-        v = self.witness.get(key)
+    def vector(self, v, where, length):
         if not isinstance(v, list) or len(v) != length:
-            raise Invalid(f"witness.{key}: must be a list of {length} numbers")
-        return [self.N.num(c, f"witness.{key}[{i}]") for i, c in enumerate(v)]
+            raise Invalid(f"{where}: must be a list of {length} numbers")
+        return [self.N.num(c, f"{where}[{i}]") for i, c in enumerate(v)]
+
+    def degree(self):
+        """The homogeneity degree L >= 1 of the net, or an invalid verdict saying why there is none."""
+        if self.net.degree is None:
+            raise Invalid(f"architecture is not positively homogeneous: {self.net.not_homogeneous}")
+        return self.net.degree
 
     def bound(self, direction):
         """The margin of active points: 1 for KKT points, q_min > 0 for KKT directions."""
         if not direction:
             return self.F.const(1)
-        if self.net.degree is None:
-            raise Invalid(f"architecture is not positively homogeneous: {self.net.not_homogeneous}")
+        self.degree()
+        if all(self.F.is_zero(t) for t in self.theta):
+            raise Invalid("θ = 0 is not a direction")
         qmin = self.q[0]
         for q in self.q[1:]:
             qmin = q if self.F.cmp(q, qmin) < 0 else qmin
@@ -79,19 +141,24 @@ class Context:
     def only(self, *keys):
         _keys(self.witness, {"field", *keys}, "witness")
 
+    def passes(self, count, what):
+        """Check ``count`` more backprop/forward-mode passes against ``operations`` before running them."""
+        self.limits.check("operations", self.limits.spent + 2 * count * self.net.n_conns,
+                          f"operations of {count} {what} (estimated)")
+
 
 def kkt(ctx, direction):
     """``kkt_point`` (direction False) and ``kkt_direction`` (True)."""
     F = ctx.F
     ctx.only("multipliers", "clarke")
     bound = ctx.bound(direction)
-    lam = ctx.vector("multipliers", ctx.n)
+    lam = ctx.vector(ctx.witness.get("multipliers"), "witness.multipliers", ctx.n)
     for k, (q, v) in enumerate(zip(ctx.q, lam)):
         if F.sign(v) < 0:
             raise Invalid(f"multiplier {k} is negative")
         s = F.cmp(q, bound)
         if s < 0:
-            raise Invalid(f"point {k} violates its constraint: margin {ctx.fmt(q)} < 1")
+            raise Invalid(f"point {k} violates its constraint: margin {ctx.fmt(q)} < {ctx.fmt(bound)}")
         if s > 0 and not F.is_zero(v):
             raise Invalid(f"point {k} is inactive (margin {ctx.fmt(q)} > {ctx.fmt(bound)}) but its multiplier is not 0")
     kinks = stationarity(ctx, lam)
@@ -101,14 +168,17 @@ def kkt(ctx, direction):
             raise Invalid("sanity identity ‖θ‖² = L·q_active·Σλ fails (inconsistent certificate)")
     return (f"q_min > 0 (L = {ctx.net.degree}), multipliers >= 0 on argmin q" if direction else
             "margins >= 1, multipliers >= 0 with complementary slackness") + ", θ = Σ λ_k y_k h_k exactly" + \
-        (" (kink slopes chosen per unit: chain-rule Clarke elements)" if kinks else "")
+        (f" with {kinks} kink term{'s' * (kinks != 1)}" if kinks else "") + \
+        f" (Clarke set: {SET_REASONS[ctx.set, True]})"
 
 
 def stationarity(ctx, lam):
-    """θ == Σ_k y_k Σ_terms w h_k(slopes); returns whether any Clarke term used a kink."""
+    """θ == Σ_k y_k Σ_terms w h_k(slopes); returns the number of terms used at kinks."""
     F, clarke, entries = ctx.F, ctx.witness.get("clarke", []), {}
     if not isinstance(clarke, list):
         raise Invalid("witness.clarke: must be a list")
+    if clarke and ctx.set == "gradient":
+        raise Invalid("witness.clarke: must be empty for the gradient set")
     for i, e in enumerate(clarke):
         where = f"witness.clarke[{i}]"
         _keys(e, {"point", "terms"}, where)
@@ -118,40 +188,49 @@ def stationarity(ctx, lam):
         if F.is_zero(lam[k]) or not ctx.evs[k].kinks:
             raise Invalid(f"{where}: point {k} has a zero multiplier or no kink unit")
         entries[k] = clarke_terms(ctx, k, e.get("terms"), where, lam[k])
+    smooth = [k for k in range(ctx.n) if not F.is_zero(lam[k]) and k not in entries]
+    ctx.passes(len(smooth) + sum(map(len, entries.values())), "gradients")
     total = [()] * ctx.m
     for k, ev in enumerate(ctx.evs):
         if F.is_zero(lam[k]):
             continue
         if ev.kinks and k not in entries:
-            raise Invalid(f"point {k} has kink units {sorted(ev.kinks)} and needs a witness.clarke entry")
+            raise Invalid(f"point {k} has kink units {sorted(ev.kinks)[:8]} and a non-zero multiplier"
+                          + (": not allowed for the gradient set" if ctx.set == "gradient"
+                             else "; it needs a witness.clarke entry"))
         for w, slopes in entries.get(k, [(lam[k], None)]):
             wy = w if ctx.y[k] > 0 else F.neg(w)
             total = [F.add(t, F.mul(wy, h)) for t, h in zip(total, ctx.net.gradient(ctx.theta, ev, slopes))]
     for i, (t, th) in enumerate(zip(total, ctx.theta)):
         if not F.is_zero(F.sub(th, t)):
             raise Invalid(f"stationarity fails at parameter {i}: θ_i = {ctx.fmt(th)} but Σ λ y h = {ctx.fmt(t)}")
-    return bool(entries)
+    return sum(map(len, entries.values()))
 
 
 def clarke_terms(ctx, k, terms, where, lam):
-    """[(weight, {unit: slope})] of one clarke entry, checked against the kinks of point k."""
+    """[(weight, {unit: slope})] of one clarke entry, checked against the kinks of point k and,
+    for the Clarke set, against the slopes its direction realizes."""
     F, kinks = ctx.F, ctx.evs[k].kinks
     if not isinstance(terms, list) or not terms:
         raise Invalid(f"{where}.terms: must be a non-empty list")
     out = []
     for j, t in enumerate(terms):
         tw = f"{where}.terms[{j}]"
-        _keys(t, {"weight", "slopes"}, tw)
+        _keys(t, {"weight", "slopes", "direction"}, tw)
         w, slopes = ctx.N.num(t.get("weight"), f"{tw}.weight"), t.get("slopes")
         if F.sign(w) < 0:
             raise Invalid(f"{tw}.weight: must be >= 0")
         if not isinstance(slopes, dict) or set(slopes) != set(kinks):
-            raise Invalid(f"{tw}.slopes: keys must be exactly the kink units {sorted(kinks)} of point {k}")
+            raise Invalid(f"{tw}.slopes: keys must be exactly the kink units {sorted(kinks)[:8]} of point {k}")
         vals = {u: ctx.N.num(v, f"{tw}.slopes[{u}]") for u, v in slopes.items()}
         for u, g in vals.items():
             lo, hi = kinks[u]
             if F.cmp(g, lo) < 0 or F.cmp(g, hi) > 0:
                 raise Invalid(f"{tw}.slopes[{u}]: {ctx.fmt(g)} outside [{ctx.fmt(lo)}, {ctx.fmt(hi)}]")
+        if ctx.set == "clarke":
+            realized(ctx, k, vals, t.get("direction"), tw)
+        elif "direction" in t:
+            raise Invalid(f"{tw}.direction: only the clarke set carries directions")
         out.append((w, vals))
     total = F.sum(w for w, _ in out)
     if not F.is_zero(F.sub(total, lam)):
@@ -159,9 +238,27 @@ def clarke_terms(ctx, k, terms, where, lam):
     return out
 
 
+def realized(ctx, k, slopes, direction, where):
+    """Check that ``direction`` realizes the vertex pattern ``slopes`` at point k: ż != 0 at every
+    kink unit and slope 1 where ż > 0, the negative-side slope where ż < 0 (then h_k(slopes) is
+    a limiting gradient: Φ(·; x_k) is smooth near θ + t·d for small t > 0 with that pattern)."""
+    F = ctx.F
+    if direction is None:
+        raise Invalid(f"{where}: the clarke set needs a direction realizing the slopes")
+    d = ctx.vector(direction, f"{where}.direction", ctx.m)
+    zdot, chosen = ctx.net.jvp(ctx.theta, ctx.evs[k], d)
+    for u in sorted(slopes):
+        if F.sign(zdot[u]) == 0:
+            raise Invalid(f"{where}.direction: ż = 0 at kink unit {u} (the direction does not pick a side)")
+        if not F.is_zero(F.sub(slopes[u], chosen[u])):
+            raise Invalid(f"{where}.direction: ż {'>' if F.sign(zdot[u]) > 0 else '<'} 0 at kink unit {u} selects "
+                          f"slope {ctx.fmt(chosen[u])}, the term says {ctx.fmt(slopes[u])}")
+
+
 def refute(ctx, direction):
     """``not_kkt_point`` (direction False) and ``not_kkt_direction`` (True)."""
     F, reason = ctx.F, ctx.witness.get("reason")
+    tail = f" (Clarke set: {SET_REASONS[ctx.set, False]})"
     if reason == ("nonpositive_margin" if direction else "infeasible"):
         ctx.only("reason", "point")
         k = ctx.point(ctx.witness.get("point"), "witness.point")
@@ -169,33 +266,90 @@ def refute(ctx, direction):
         s = F.cmp(ctx.q[k], F.const(b))
         if s > 0 or (s == 0 and not direction):
             raise Invalid(f"point {k} has margin {ctx.fmt(ctx.q[k])}, not {rel} {b}")
-        return f"point {k} has margin {ctx.fmt(ctx.q[k])} {rel} {b}"
+        return (f"point {k} has margin {ctx.fmt(ctx.q[k])} {rel} {b} "
+                f"(Clarke set: {ctx.set}; needed by no margin refutation)")
     if reason != "stationarity":
         raise Invalid(f"witness.reason: unknown reason {reason!r}")
-    ctx.only("reason", "farkas")
+    ctx.only("reason", "farkas", "excluded")
     bound = ctx.bound(direction)
     active = [k for k, q in enumerate(ctx.q) if F.is_zero(F.sub(q, bound))]
-    y = ctx.vector("farkas", ctx.m)
+    y = ctx.vector(ctx.witness.get("farkas"), "witness.farkas", ctx.m)
+    excluded = exclusions(ctx, active)
+    kinky = [k for k in active if ctx.evs[k].kinks]
+    if ctx.set == "gradient" and kinky:
+        raise Invalid(f"active point {kinky[0]} has kink units: not allowed for the gradient set")
+    total = sum(2 ** len(ctx.evs[k].kinks) for k in active)
+    ctx.limits.check("vertices", total, "vertex Clarke columns of all active points")
+    ctx.passes(total, "vertex columns")
     if F.sign(ctx.dot(y, ctx.theta)) >= 0:
         raise Invalid(f"Farkas vector: y·θ = {ctx.fmt(ctx.dot(y, ctx.theta))} is not < 0")
-    columns = 0
+    columns = skipped = 0
     for k in active:
-        names = sorted(ctx.evs[k].kinks)
-        if len(names) > MAX_KINKS:
-            raise Invalid(f"point {k}: too many kinks ({len(names)} > {MAX_KINKS})")
-        for vertex in product(*(ctx.evs[k].kinks[u] for u in names)):
-            slopes = dict(zip(names, vertex))
+        kinks = ctx.evs[k].kinks
+        names = sorted(kinks)
+        for signs in product((1, -1), repeat=len(names)):
+            pattern = dict(zip(names, signs))
+            if any(all(pattern[u] == s for u, s in e.items()) for e in excluded.get(k, ())):
+                skipped += 1
+                continue
+            slopes = vertex(ctx, k, pattern)
             if F.sign(ctx.dot(y, ctx.net.gradient(ctx.theta, ctx.evs[k], slopes))) * ctx.y[k] < 0:
                 raise Invalid(f"Farkas vector: y·c < 0 for point {k} at slopes "
                               f"{ {u: ctx.fmt(g) for u, g in slopes.items()} }")
             columns += 1
     return (f"Farkas vector: y·θ < 0 and y·c >= 0 for all {columns} vertex Clarke columns "
-            f"of {len(active)} active points")
+            f"of {len(active)} active points" + (f" ({skipped} excluded by Gordan vectors)" if skipped else "")
+            + tail)
+
+
+def vertex(ctx, k, pattern):
+    """Slopes of a sign pattern at point k: 1 where the sign is +1, the negative-side slope where -1."""
+    one = ctx.F.const(1)
+    return {u: one if s > 0 else ctx.net.kink_slope(u) for u, s in pattern.items()}
+
+
+def exclusions(ctx, active):
+    """{point: [{unit: sign}]} of ``witness.excluded``, every Gordan vector checked exactly."""
+    F, excl, out = ctx.F, ctx.witness.get("excluded", []), {}
+    if not isinstance(excl, list):
+        raise Invalid("witness.excluded: must be a list")
+    if excl and ctx.set != "clarke":
+        raise Invalid("witness.excluded: only the clarke set may exclude vertex patterns")
+    for i, e in enumerate(excl):
+        where = f"witness.excluded[{i}]"
+        _keys(e, {"point", "signs", "gordan"}, where)
+        k = ctx.point(e.get("point"), where)
+        if k not in active:
+            raise Invalid(f"{where}: point {k} is not active")
+        signs, nu = e.get("signs"), e.get("gordan")
+        if not isinstance(signs, dict) or not signs or not isinstance(nu, dict) or set(nu) != set(signs):
+            raise Invalid(f"{where}: signs and gordan must be objects with the same unit keys")
+        total, positive = [()] * ctx.m, False
+        for u in sorted(signs):
+            if u not in ctx.evs[k].kinks or not u.startswith("1:"):
+                raise Invalid(f"{where}: {u!r} is not a kink unit of the first weight layer at point {k}")
+            s = ctx.N.num(signs[u], f"{where}.signs[{u}]")
+            if s not in ((1,), (-1,)):
+                raise Invalid(f"{where}.signs[{u}]: must be 1 or -1")
+            v = ctx.N.num(nu[u], f"{where}.gordan[{u}]")
+            if F.sign(v) < 0:
+                raise Invalid(f"{where}.gordan[{u}]: must be >= 0")
+            positive = positive or F.sign(v) > 0
+            a = ctx.net.first_layer_row(ctx.evs[k], int(u[2:]))
+            if all(not c for c in a):
+                raise Invalid(f"{where}: unit {u} has a_u = 0 (its pre-activation is constant near θ)")
+            total = [F.add(t, F.mul(F.mul(s, v), c)) for t, c in zip(total, a)]
+        if not positive:
+            raise Invalid(f"{where}.gordan: all zero")
+        if not all(F.is_zero(t) for t in total):
+            raise Invalid(f"{where}: Σ ν_u σ_u a_u != 0 (not a Gordan vector)")
+        out.setdefault(k, []).append({u: int(ctx.N.num(signs[u])[0]) for u in signs})
+    return out
 
 
 def _on_context(check, direction):
-    """The claim checker ``cert -> reason`` that runs ``check`` on the recomputed :class:`Context`."""
-    return lambda cert: check(Context(cert), direction)
+    """The claim checker ``(cert, limits) -> reason`` that runs ``check`` on the recomputed :class:`Context`."""
+    return lambda cert, limits: check(Context(cert, limits), direction)
 
 
 CLAIMS = {"kkt_point": _on_context(kkt, False), "kkt_direction": _on_context(kkt, True),
@@ -203,9 +357,9 @@ CLAIMS = {"kkt_point": _on_context(kkt, False), "kkt_direction": _on_context(kkt
           **splits.CLAIMS}
 
 
-def check_claim(cert):
+def check_claim(cert, limits):
     """Decide the certificate's claim; returns a reason string or raises :class:`Invalid`."""
     kind = cert["claim"]["kind"]
     if kind not in CLAIMS:
         raise Invalid(f"unknown claim kind {kind!r}")
-    return CLAIMS[kind](cert)
+    return CLAIMS[kind](cert, limits)

@@ -13,39 +13,66 @@ evaluated with a radical hint ``{"base": b, "index": n, "root": r}`` of ``witnes
 hint is checked when the field is built: ``r^n == b`` exactly and ``r >= 0`` when n is even, so
 ``r`` is the principal real n-th root. ``sqrt(e)`` means ``e^(1/2)``.
 
+Limits (:mod:`.limits`): at most ``digits`` decimal digits in any integer written in a number
+(for a decimal with exponent, mantissa digits plus the exponent), expressions nested at most
+``nesting`` deep (parentheses, signs, powers), and powers whose result would exceed ``digits``
+are refused before they are computed.
+
 Trusted: ``fractions``, ``re`` and the field arithmetic of :mod:`.field`.
 """
 import re
 from fractions import Fraction
 
 from .field import Field, Invalid, trim
+from .limits import Limits
 
 _DECIMAL = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?"      # bounded exponent: no 1e999999999
 _TOKEN = re.compile(rf"\s*(?:({_DECIMAL})|(sqrt)|([-+*/^()]))")
 _RATIONAL = re.compile(rf"\s*[+-]?(?:\d+/\d+|{_DECIMAL})\s*")
+_DIGITS = re.compile(r"(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?|\.(\d+)(?:[eE]([+-]?\d+))?")
 MAX_EXPONENT = 10000
 
 
-def rational(v, where):
+def digits(text, limits, where):
+    """Refuse a number text with an integer of more than ``digits`` decimal digits (before parsing)."""
+    for m in _DIGITS.finditer(text):
+        whole, frac, exp, frac2, exp2 = m.groups()
+        exp = exp or exp2 or "0"
+        size = len(whole or "") + len(frac or frac2 or "") + (abs(int(exp)) if len(exp) < 7 else 10 ** 7)
+        limits.check("digits", size, f"{where}: decimal digits of a number")
+
+
+def rational(v, where, limits=None):
     """A rational number given as an int or a string such as ``"-3/4"`` or ``"0.5"``."""
+    limits = limits or Limits()
     if isinstance(v, int) and not isinstance(v, bool):
+        limits.check("digits", v.bit_length() * 30103 // 100000 + 1, f"{where}: decimal digits of a number")
         return Fraction(v)
     if isinstance(v, str) and _RATIONAL.fullmatch(v):
+        digits(v, limits, where)
         try:
             return Fraction(v.strip())
         except ZeroDivisionError:
             pass
-    raise Invalid(f"{where}: not a rational number: {v!r}")
+    raise Invalid(f"{where}: not a rational number: {short(v)}")
 
 
-def tokenize(s):
+def short(v):
+    """repr of v for a message, cut to 60 characters."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def tokenize(s, limits):
     pos, out = 0, []
     s = s.rstrip()
     while pos < len(s):
         m = _TOKEN.match(s, pos)
         if not m or m.end() == pos:
-            raise Invalid(f"cannot parse number {s!r} at position {pos}")
+            raise Invalid(f"cannot parse number {short(s)} at position {pos}")
         num, word, op = m.groups()
+        if num:
+            digits(num, limits, "number")
         out.append(("num", Fraction(num)) if num else ("op", word or op))
         pos = m.end()
     return out
@@ -67,7 +94,8 @@ class Numbers:
     (Fraction(3, 2000),)
     """
 
-    def __init__(self, spec=None):
+    def __init__(self, spec=None, limits=None):
+        self.limits = limits = limits if limits is not None else Limits()
         spec = {} if spec is None else spec
         if not isinstance(spec, dict) or set(spec) - {"minpoly", "interval", "radicals"}:
             raise Invalid("witness.field: must be an object with keys minpoly, interval, radicals")
@@ -75,10 +103,11 @@ class Numbers:
             mp, iv = spec.get("minpoly"), spec.get("interval")
             if not isinstance(mp, list) or not isinstance(iv, list) or len(iv) != 2:
                 raise Invalid("witness.field: needs a minpoly list and a two-element interval")
-            self.F = Field([rational(c, "witness.field.minpoly") for c in mp],
-                           *(rational(c, "witness.field.interval") for c in iv))
+            limits.check("field_degree", len(mp) - 1, "field degree")
+            self.F = Field([rational(c, "witness.field.minpoly", limits) for c in mp],
+                           *(rational(c, "witness.field.interval", limits) for c in iv), limits=limits)
         else:
-            self.F = Field((0, 1), -1, 1)              # Q, as Q[x]/(x) with α = 0
+            self.F = Field((0, 1), -1, 1, limits)      # Q, as Q[x]/(x) with α = 0
         self.hints = []
         radicals = spec.get("radicals", [])
         if not isinstance(radicals, list):
@@ -100,22 +129,23 @@ class Numbers:
     def coords(self, v, where):
         if not isinstance(v, list):
             raise Invalid(f"{where}: field element must be a list of rationals (low to high degree)")
-        return self.F.reduce(trim(rational(c, where) for c in v))
+        self.limits.check("field_degree", len(v) - 1, f"{where}: degree of a field element")
+        return self.F.reduce(trim(rational(c, where, self.limits) for c in v))
 
     def num(self, v, where="number"):
         """Evaluate a JSON number (int or grammar string) to a field element."""
         if isinstance(v, int) and not isinstance(v, bool):
-            return self.F.const(v)
+            return self.F.const(rational(v, where, self.limits))
         if not isinstance(v, str):
-            raise Invalid(f"{where}: numbers must be strings or integers, got {v!r}")
+            raise Invalid(f"{where}: numbers must be strings or integers, got {short(v)}")
         try:
-            self._toks, self._i = tokenize(v), 0
+            self._toks, self._i, self._depth = tokenize(v, self.limits), 0, 0
             val = self._expr()
             if self._i != len(self._toks):
                 raise Invalid(f"unexpected {self._toks[self._i][1]!r}")
             return val
         except Invalid as e:
-            raise Invalid(f"{where}: {v!r}: {e}") from None
+            raise Invalid(f"{where}: {short(v)}: {e}") from None
 
     # --- recursive descent over self._toks ---
     def _take(self, *ops):
@@ -137,11 +167,16 @@ class Numbers:
         return v
 
     def _factor(self):
+        self._depth += 1                        # signs, powers and parentheses all nest through here
+        self.limits.check("nesting", self._depth, "nesting depth of a number expression")
         if sign := self._take("+", "-"):
             v = self._factor()
-            return v if sign == "+" else self.F.neg(v)
-        base = self._atom()
-        return self.pow(base, self._factor()) if self._take("^") else base
+            v = v if sign == "+" else self.F.neg(v)
+        else:
+            base = self._atom()
+            v = self.pow(base, self._factor()) if self._take("^") else base
+        self._depth -= 1
+        return v
 
     def _atom(self):
         if self._i >= len(self._toks):

@@ -16,6 +16,14 @@ the backprop chain rule with one such g per kink unit (the conservative set of a
 tanh is refused (its values are not exact) unless a network is built with ``allow_tanh`` for
 structural use only (shapes, parameter order, split maps); evaluating it is still refused.
 
+A network needs at least one weight layer. Sizes are checked against the limits of
+:mod:`.limits` from the shapes alone, before any connection list is built: ``units`` (input and
+every layer output), ``parameters`` (θ), ``connections`` (one forward pass), ``power`` and
+``coefficients`` (activations), ``points`` (data).
+
+:meth:`Network.jvp` is the forward-mode derivative of the pre-activations along a direction d,
+with the slope of each kink unit chosen by the sign of its own derivative (1 if ż > 0, s if ż < 0).
+
 Trusted: the field arithmetic of :mod:`.field` and the parser of :mod:`.exact`.
 """
 from fractions import Fraction
@@ -66,13 +74,13 @@ class Activation:
             if name == "polynomial":
                 if not isinstance(body["coeffs"], list) or not body["coeffs"]:
                     raise Invalid(f"{where}: polynomial needs a list of coeffs")
+                N.limits.check("coefficients", len(body["coeffs"]), f"{where}: coefficients of a polynomial")
                 self.kind = "poly"
                 self.coeffs = [N.num(c, f"{where}.coeffs") for c in body["coeffs"]]
             else:
                 self.s = N.num(body["slope"], f"{where}.slope") if "slope" in body else F.const(0)
                 self.p = _int(body.get("power", 1), f"{where}.power")
-                if self.p > 64:
-                    raise Invalid(f"{where}.power: at most 64")
+                N.limits.check("power", self.p, f"{where}.power: activation power")
         else:
             raise Invalid(f"{where}: unknown activation {spec!r}")
         self.identity = self.kind == "pl" and self.p == 1 and F.is_zero(F.sub(self.s, F.const(1)))
@@ -82,11 +90,11 @@ class Activation:
             self.kink = (self.s, one) if F.cmp(self.s, one) < 0 else (one, self.s)
 
     def homogeneity(self):
-        """Power p with σ(tz) = t^p σ(z) for t > 0, or None."""
+        """Power p >= 1 with σ(tz) = t^p σ(z) for t > 0, or None (degree 0, a constant, counts as None)."""
         if self.kind != "poly":
             return self.p if self.kind == "pl" else None
         nz = [i for i, c in enumerate(self.coeffs) if not self.F.is_zero(c)]
-        return nz[0] if len(nz) == 1 else None
+        return nz[0] if len(nz) == 1 and nz[0] >= 1 else None
 
     def apply(self, z):
         """(σ(z), σ'(z)); the derivative is None at a kink (z exactly 0, an interval of slopes)."""
@@ -144,9 +152,10 @@ def _tuple(v, d, where):
     return tuple(_int(k, where) for k in v)
 
 
-def _windows(shape, body, stride, where):
+def _windows(shape, body, stride, where, reserve):
     """Output spatial shape and, per output position, pairs (kernel offset, input flat index
-    without the channel) of a sliding window without padding."""
+    without the channel) of a sliding window without padding. ``reserve(out, k)`` checks the
+    layer's size against the limits before anything is built."""
     if len(shape) < 2:
         raise Invalid(f"{where}: needs a (C, L) or (C, H, W) input")
     k = _tuple(body.get("kernel"), len(shape) - 1, f"{where}.kernel")
@@ -154,6 +163,7 @@ def _windows(shape, body, stride, where):
     out = tuple((n - kk) // s + 1 if n >= kk else 0 for n, kk, s in zip(shape[1:], k, st))
     if min(out) < 1:
         raise Invalid(f"{where}: kernel larger than its input")
+    reserve(out, k)
     return k, out, [[(off, tuple(a * s + b for a, s, b in zip(pos, st, off))) for off in product(*map(range, k))]
                     for pos in product(*map(range, out))]
 
@@ -173,16 +183,18 @@ class Network:
         """``N``: the certificate's :class:`~.exact.Numbers` (default: the rationals);
         ``allow_tanh``: accept tanh layers for structural use only (no evaluation)."""
         N = self.N = N or Numbers()
-        self.allow_tanh = allow_tanh
+        self.allow_tanh, self.limits = allow_tanh, N.limits
         self.F = N.F
         _keys(arch, {"input", "layers"}, "architecture")
         shape = arch.get("input")
         if not isinstance(shape, list) or not 1 <= len(shape) <= 3:
             raise Invalid("architecture.input: must be [d], [C, L] or [C, H, W]")
         self.input_shape = shape = tuple(_int(n, "architecture.input") for n in shape)
+        self.limits.check("units", prod(shape), "units of architecture.input")
         if not isinstance(arch.get("layers"), list) or not arch["layers"]:
             raise Invalid("architecture.layers: must be a non-empty list")
         self.layers, self.weight_layers, self.n_params, degree, self.not_homogeneous = [], [], 0, 0, None
+        self.n_conns = 0
         for i, spec in enumerate(arch["layers"]):
             where = f"architecture.layers[{i}]"
             spec = {"flatten": {}} if spec == "flatten" else spec
@@ -197,7 +209,8 @@ class Network:
                 continue
             if kind == "avgpool":
                 _keys(body, {"kernel"}, where)
-                k, out, win = _windows(shape, body, None, where)
+                k, out, win = _windows(shape, body, None, where,
+                                       lambda out, k: self._reserve(shape[0] * prod(out), prod(k), 0, where))
                 conns = [[(None, _flat((c,) + idx, shape)) for _, idx in w] for c in range(shape[0]) for w in win]
                 layer = Layer((shape[0],) + out, conns, Activation(None, N, where), N.F.const(Fraction(1, prod(k))))
             elif kind in ("dense", "conv"):
@@ -221,7 +234,18 @@ class Network:
             shape = layer.out_shape
         if prod(shape) != 1:
             raise Invalid(f"architecture: output shape {list(shape)} is not scalar")
+        if not self.weight_layers:
+            raise Invalid("architecture: needs at least one weight layer (dense or conv)")
         self.degree = degree if self.not_homogeneous is None else None
+
+    def _reserve(self, units, fan_in, params, where):
+        """Check a layer of ``units`` outputs with ``fan_in`` connections each and ``params`` new
+        parameters against the limits, before its connection lists are built."""
+        self.limits.check("units", units, f"{where}: units")
+        self.limits.check("parameters", self.n_params + params, "parameters of the network")
+        self.n_conns += units * fan_in
+        self.limits.check("connections", self.n_conns, "connections of the network")
+        self.limits.spend(units * fan_in, "operations to build the network")
 
     def _weight_layer(self, kind, body, shape, where):
         _keys(body, {"width", "activation", "bias"} if kind == "dense" else
@@ -234,10 +258,12 @@ class Network:
             if len(shape) != 1:
                 raise Invalid(f"{where}: dense needs a flat input (add a flatten layer)")
             n, width = shape[0], _int(body.get("width"), f"{where}.width")
+            self._reserve(width, n, width * n + width * bias, where)
             conns = [[(o * n + i, i) for i in range(n)] for o in range(width)]
             return Layer((width,), conns, act, None, (width, n), list(range(width)), bias)
         cout, cin = _int(body.get("channels"), f"{where}.channels"), shape[0]
-        k, out, win = _windows(shape, body, body.get("stride", 1), where)
+        k, out, win = _windows(shape, body, body.get("stride", 1), where, lambda out, k: self._reserve(
+            cout * prod(out), cin * prod(k), cout * cin * prod(k) + cout * bias, where))
         wshape = (cout, cin) + k
         conns = [[(_flat((o, c) + off, wshape), _flat((c,) + idx, shape)) for c in range(cin) for off, idx in w]
                  for o in range(cout) for w in win]
@@ -265,6 +291,9 @@ class Network:
         pts = data.get("points")
         if not isinstance(pts, list) or not pts:
             raise Invalid("data.points: must be a non-empty list")
+        self.limits.check("points", len(pts), "data points")
+        self.limits.check("operations", self.limits.spent + 2 * len(pts) * self.n_conns,
+                          "operations of the forward passes (estimated)")
         xs, ys, n = [], [], prod(self.input_shape)
         for k, pt in enumerate(pts):
             where = f"data.points[{k}]"
@@ -314,6 +343,47 @@ class Network:
                     grad[layer.boff + layer.unit_bias[u]] = F.add(grad[layer.boff + layer.unit_bias[u]], gz)
             g = gx
         return grad
+
+    def jvp(self, theta, ev, d):
+        """Forward-mode derivative of the pre-activations at θ along the direction d.
+
+        Returns ``(zdot, slopes)``: ż per kink unit of ``ev`` and, per kink unit with ż != 0, the
+        slope the direction selects (1 if ż > 0, the negative-side slope s if ż < 0). Units
+        downstream of a kink unit with ż = 0 are not defined by d; the caller rejects such d.
+        Non-kink units use their ordinary derivative, exactly as in :meth:`gradient`.
+        """
+        F, one = self.F, self.F.const(1)
+        xdot, zdot, slopes = [()] * len(ev.inputs[0]), {}, {}
+        for layer, x, dact in zip(self.layers, ev.inputs, ev.dact):
+            zd = [F.sum(F.add(() if wi is None else F.mul(d[layer.woff + wi], x[xi]),
+                              F.mul(self._w(layer, theta, wi), xdot[xi])) for wi, xi in c) for c in layer.conns]
+            if layer.bias:
+                zd = [F.add(v, d[layer.boff + o]) for v, o in zip(zd, layer.unit_bias)]
+            xdot = []
+            for u, (v, g) in enumerate(zip(zd, dact)):
+                if g is None:                                   # a kink unit: the sign of ż picks the side
+                    name, sg = f"{layer.index}:{u}", F.sign(v)
+                    zdot[name] = v
+                    g = () if sg == 0 else one if sg > 0 else layer.act.s
+                    if sg:
+                        slopes[name] = g
+                xdot.append(F.mul(g, v))
+        return zdot, slopes
+
+    def kink_slope(self, name):
+        """The negative-side slope s of the activation of unit ``name`` ("LAYER:UNIT")."""
+        return self.weight_layers[int(name.split(":")[0]) - 1].act.s
+
+    def first_layer_row(self, ev, unit):
+        """a_u = ∇_θ z_u(θ; x) of a unit u of the first weight layer: the layer's input at u's
+        weight positions and 1 at its bias (z_u is linear in θ there)."""
+        layer = self.weight_layers[0]
+        x, a = ev.inputs[self.layers.index(layer)], [()] * self.n_params
+        for wi, xi in layer.conns[unit]:
+            a[layer.woff + wi] = x[xi]
+        if layer.bias:
+            a[layer.boff + layer.unit_bias[unit]] = self.F.const(1)
+        return a
 
 
 def nested(obj, shape, where):

@@ -35,6 +35,10 @@ Checked (:func:`apply_steps` builds the wide architecture and T itself; nothing 
   real coefficients; the steps give ``target_architecture`` and ``map``, and the exact forward
   passes give Φ̃(Tθ; x) != Φ(θ; x).
 
+``claim`` has the keys ``kind`` and, optionally, ``statement`` and ``theorem``; each must be the
+canonical text of :data:`STATEMENTS` (for ``not_output_preserved`` the statement may also name
+both outputs, which are then checked against the recomputed ones).
+
 Trusted: the field arithmetic (:mod:`.field`), the number grammar (:mod:`.exact`) and the
 architecture compiler and forward pass (:mod:`.network`). The map is recomputed, never read
 as a fact.
@@ -51,6 +55,7 @@ Examples
 >>> wide.layers[0].out_shape
 (2,)
 """
+import re
 from math import prod
 from types import SimpleNamespace
 
@@ -59,6 +64,16 @@ from .field import Invalid
 from .network import Network, _int, _keys
 
 STEPS = {"split": {"layer", "unit", "coeffs"}, "critical_split": {"layer", "unit", "alpha"}, "null": {"layer"}}
+STATEMENTS = {   # kind: (statement, theorem)
+    "split_embedding": ("T is a composition of neuron/channel splits with c >= 0 and sum c^2 = 1 on positively "
+                        "1-homogeneous activations: isometry, output and gradient preservation for all theta, x",
+                        "[A] Theorems 4.8 and 4.11, Proposition 4.4"),
+    "critical_embedding": ("one-step splits and null units: the wide output equals the narrow output for all "
+                           "theta, x", "[B] critical embeddings (output preservation)"),
+    "not_output_preserved": ("the wide output differs from the narrow output at this theta and x",
+                             "counterexample to output preservation"),
+}
+_VALUED = re.compile(r"the wide output (.+) differs from the narrow output (.+) at this theta and x")
 
 
 def _fmt(F, a):
@@ -194,15 +209,25 @@ def architecture_difference(a, b):
     return None
 
 
-def _prepare(cert, allow_tanh, check=None):
-    """Shared part of the three claims: claim and witness keys, steps applied, target and map."""
-    claim = cert["claim"]
+def _texts(claim):
+    """Check claim keys and the canonical theorem; returns the statement (None if absent)."""
     _keys(claim, {"kind", "statement", "theorem"}, "claim")
-    if any(not isinstance(claim.get(k, ""), str) for k in ("statement", "theorem")):
-        raise Invalid("claim: statement and theorem must be strings")
+    text, theorem = STATEMENTS[claim["kind"]]
+    if "theorem" in claim and claim["theorem"] != theorem:
+        raise Invalid(f"claim.theorem: must be {theorem!r} (or absent)")
+    st = claim.get("statement")
+    if st is not None and st != text and not (claim["kind"] == "not_output_preserved"
+                                              and isinstance(st, str) and _VALUED.fullmatch(st)):
+        raise Invalid(f"claim.statement: must be the canonical statement {text!r} (or absent)")
+    return st
+
+
+def _prepare(cert, limits, allow_tanh, check=None):
+    """Shared part of the three claims: claim and witness keys, steps applied, target and map."""
+    _texts(cert["claim"])
     w = cert["witness"]
     _keys(w, {"steps", "target_architecture", "map", "field"}, "witness")
-    N = Numbers(w.get("field"))
+    N = Numbers(w.get("field"), limits)
     F = N.F
     if not isinstance(w.get("steps"), list) or not w["steps"]:
         raise Invalid("witness.steps: must be a non-empty list")
@@ -238,7 +263,7 @@ def _no_instance(cert):
         raise Invalid('this claim is about every θ and x: data must be {"points": []} and parameters []')
 
 
-def split_embedding(cert):
+def split_embedding(cert, limits):
     """``split_embedding``: T is a composition of valid [A] splits (isometry, output and subgradients)."""
     _no_instance(cert)
 
@@ -256,7 +281,7 @@ def split_embedding(cert):
             raise Invalid(f"{st.where}: the activation of weight layer {st.layer} is not positively "
                           "1-homogeneous and piecewise linear")
 
-    s = _prepare(cert, True, check)
+    s = _prepare(cert, limits, True, check)
     F, cols = s.F, [()] * s.narrow.n_params
     for i, (src, c) in enumerate(s.rows):       # re-checked on the map itself
         if src is not None:
@@ -275,7 +300,7 @@ def split_embedding(cert):
             "(at kinks the inclusion T∂°Φ ⊆ ∂°Φ̃)")
 
 
-def critical_embedding(cert):
+def critical_embedding(cert, limits):
     """``critical_embedding``: T is a composition of [B] one-step splits and null embeddings."""
     _no_instance(cert)
 
@@ -283,15 +308,15 @@ def critical_embedding(cert):
         if st.kind == "split":
             raise Invalid(f"{st.where}: a critical_embedding allows only critical_split and null steps")
 
-    n = len(_prepare(cert, True, check).steps)
+    n = len(_prepare(cert, limits, True, check).steps)
     return (f"T is a composition of {n} one-step split{'s' * (n > 1)}/null embedding{'s' * (n > 1)}: "
             "f_{Tθ} = f_θ for every θ by [B] (one-step splits and null embeddings preserve the output "
             "for every θ and any activation)")
 
 
-def not_output_preserved(cert):
+def not_output_preserved(cert, limits):
     """``not_output_preserved``: Φ̃(Tθ; x) != Φ(θ; x) at the certificate's θ and single point x."""
-    s = _prepare(cert, False)
+    s = _prepare(cert, limits, False)
     F = s.F
     theta = s.narrow.parameters(cert["parameters"])
     xs, _ = s.narrow.points(cert["data"])
@@ -301,6 +326,11 @@ def not_output_preserved(cert):
     phi, wide = s.narrow.evaluate(theta, xs[0]).output, s.wide.evaluate(eta, xs[0]).output
     if F.is_zero(F.sub(phi, wide)):
         raise Invalid(f"the outputs coincide: Φ̃(Tθ; x) = Φ(θ; x) = {_fmt(F, phi)}")
+    valued = _VALUED.fullmatch(cert["claim"].get("statement") or "")
+    if valued:
+        for text, value, name in zip(valued.groups(), (wide, phi), ("wide", "narrow")):
+            if not F.is_zero(F.sub(s.N.num(text, f"claim.statement: the {name} output"), value)):
+                raise Invalid(f"claim.statement: the {name} output is {_fmt(F, value)}, not {text}")
     return f"Φ̃(Tθ; x) = {_fmt(F, wide)} != Φ(θ; x) = {_fmt(F, phi)}: T does not preserve the output"
 
 
