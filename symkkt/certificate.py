@@ -19,7 +19,6 @@ import datetime
 import hashlib
 import json
 import os
-import tempfile
 
 import sympy
 
@@ -94,7 +93,13 @@ def _looks_numeric(s):
 
 
 def kkt_certificate(result):
-    """Certificate for a decided :class:`~symkkt.kkt.KKTResult` (``None`` if inconclusive)."""
+    """Certificate for a decided :class:`~symkkt.kkt.KKTResult` (``None`` if inconclusive).
+
+    The claim records the set the decision was made for (``clarke_set``: ``gradient``, ``clarke``
+    or ``chain_rule_hull``) and the kernel's canonical statement for it. For ``clarke`` the
+    witness lists vertex terms, each with the direction that realizes its pattern; a refutation
+    adds the Gordan vectors of the vertex patterns it leaves out (``excluded``).
+    """
     if result.verdict == "inconclusive":
         return None
     problem = result.problem
@@ -104,21 +109,33 @@ def kkt_certificate(result):
     fmt = result.to_json()
     kind = result.kind if result.verdict == "holds" else "not_" + result.kind
     if result.verdict == "holds":
-        witness = {"multipliers": fmt["multipliers"], "clarke": fmt["clarke"]}
-        statement = (f"theta is a {'KKT direction' if result.kind == 'kkt_direction' else 'KKT point'} "
-                     f"of the max-margin problem; Clarke set: {result.clarke_set}")
+        from .kkt import _clarke_json
+
+        clarke = _clarke_json(result.clarke_terms) if result.clarke_set == "clarke" else fmt["clarke"]
+        witness = {"multipliers": fmt["multipliers"], "clarke": clarke}
     else:
         witness = {k: v for k, v in fmt["witness"].items() if k != "margin"}
-        statement = f"theta is not a {result.kind.replace('_', ' ')}: {result.reason}"
+    claim = {"kind": kind, "clarke_set": result.clarke_set}
+    statement = _kernel_statement(kind, result.clarke_set)
+    if statement is not None:
+        claim["statement"] = statement
     cert = {
         "symkkt_certificate": 1,
-        "claim": {"kind": kind, "statement": statement},
+        "claim": claim,
         "architecture": net.arch.to_json(),
         "data": problem.data.to_json(),
         "parameters": _format_params(params),
         "witness": witness,
     }
     return finish(cert, problem.domain(result.theta).field)
+
+
+def _kernel_statement(kind, clarke_set):
+    """The kernel's canonical statement of a KKT claim, or None if the kernel has none."""
+    from .kernel import claims
+
+    statement = getattr(claims, "statement", None)
+    return statement(kind, clarke_set) if statement is not None else None
 
 
 def _format_params(params):
@@ -129,48 +146,33 @@ def _format_params(params):
     return [{k: fmt(v) for k, v in layer.items()} for layer in params]
 
 
+def encode(obj, path):
+    """The text of a JSON-ready object for ``path``: YAML for ``.yaml``/``.yml``, else JSON."""
+    if os.fspath(path).lower().endswith((".yaml", ".yml")):
+        import yaml
+
+        return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
+
+
 def write_files(files):
-    """Write several files all or nothing: each to a temporary file first, then all renamed.
+    """Write several files all or nothing (:func:`symkkt.output.write_outputs`).
 
     ``files`` maps a path to a JSON-ready object; ``.yaml``/``.yml`` paths are written as YAML.
+    Every text is made before the first file is touched; then each goes to a temporary file in
+    its folder, and all are renamed into place, or none (a file system error is a
+    :class:`~symkkt.errors.UsageError` naming the file).
     """
-    import yaml
+    from .output import write_outputs
 
-    temps = []
-    try:
-        for path, obj in files.items():
-            path = os.fspath(path)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".symkkt-")
-            temps.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                if path.lower().endswith((".yaml", ".yml")):
-                    yaml.safe_dump(obj, fh, sort_keys=False, allow_unicode=True, default_flow_style=None)
-                else:
-                    json.dump(obj, fh, indent=1, ensure_ascii=False)
-                    fh.write("\n")
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        raise
+    return write_outputs({os.fspath(path): encode(obj, path) for path, obj in files.items()})
 
 
 def write_json(obj, path):
     """Write JSON atomically (a temporary file renamed into place: nothing half-written)."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".symkkt-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from .output import write_outputs
+
+    write_outputs({os.fspath(path): json.dumps(obj, indent=1, ensure_ascii=False) + "\n"})
 
 
 def embedding_certificate(result):

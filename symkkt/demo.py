@@ -10,8 +10,9 @@ import os
 import time
 
 from .api import EMBEDDINGS, EXAMPLES, embedding_example, load_example
-from .certificate import write_json
+from .certificate import write_files
 from .kernel import check_certificate
+from .output import check_folder, check_outputs, make_folder
 
 #: the verdict each built-in example must get
 EXPECTED = {"example1": "holds", "svm": "holds", "deep_linear": "holds", "kink": "holds",
@@ -26,9 +27,27 @@ def run_embedding(name):
     return decide(emb, data, theta, loss=EMBEDDINGS[name][5])
 
 
+def certificate_names():
+    """The file names the demo may write into its folder."""
+    return [f"{name}.json" for name in EXAMPLES] + [f"embed_{name}.json" for name in EMBEDDINGS]
+
+
+def _check_folder(out):
+    """Refuse an unusable ``--out`` before any work: not a folder, or a certificate name taken
+    by a directory, device or FIFO (a missing folder is created when the files are written)."""
+    check_folder(out, "--out")
+    if os.path.isdir(out):
+        check_outputs([("--out", os.path.join(out, name)) for name in certificate_names()])
+
+
 def run_demo(out, as_json=False):
-    """Decide every built-in example, write certificates into ``out``, verify them, print a table."""
-    os.makedirs(out, exist_ok=True)
+    """Decide every built-in example, write certificates into ``out``, verify them, print a table.
+
+    The folder and its file names are checked before any work; all certificates are written
+    together at the end, all or none.
+    """
+    _check_folder(out)
+    files = {}
     rows = []
     for name, (desc, direction) in EXAMPLES.items():
         t0 = time.perf_counter()
@@ -36,7 +55,7 @@ def run_demo(out, as_json=False):
         result = problem.decide(theta, direction=direction)
         cert = result.certificate()
         path = os.path.join(out, f"{name}.json")
-        write_json(cert, path)
+        files[path] = cert
         valid = check_certificate(cert).valid
         rows.append({"example": name, "claim": result.kind, "verdict": result.verdict,
                      "expected": EXPECTED[name], "certificate": path, "kernel": "valid" if valid else "INVALID",
@@ -48,7 +67,7 @@ def run_demo(out, as_json=False):
         path = os.path.join(out, f"embed_{name}.json")
         valid = "none"
         if cert is not None:
-            write_json(cert, path)
+            files[path] = cert
             valid = "valid" if check_certificate(cert).valid else "INVALID"
         rows.append({"example": name, "claim": "embed", "verdict": result.verdict, "expected": expected,
                      "certificate": path if cert is not None else None, "kernel": valid,
@@ -64,6 +83,9 @@ def run_demo(out, as_json=False):
                      "description": f"example1 split (3/5, 4/5), {res.settings.loss} loss, "
                                     f"{res.settings.optimizer.label}, {r['steps']} steps: max |η−Tθ| = "
                                     f"{r['max_deviation']} ({r['tier']})"})
+    make_folder(out)
+    _check_folder(out)
+    write_files(files)
     ok = all(r["verdict"] == r["expected"] and r["kernel"] in ("valid", "none") for r in rows)
     if as_json:
         print(json.dumps({"verdict": "holds" if ok else "refuted",

@@ -272,8 +272,9 @@ def test_info_bias_in_layer_two(tmp_path, capsys):
     arch = tmp_path / "bias_arch.yaml"
     arch.write_text(BIAS_ARCH)
     code, out, _ = call(capsys, "info", arch, "--json")
-    assert code in (0, 1)
+    assert code == 1                    # refuted: a bias breaks positive homogeneity
     obj = json.loads(out)
+    assert obj["verdict"] == "refuted"
     assert obj["homogeneity_degree"] is None
     assert "bias" in obj["reason"]
     assert obj["parameters"] == 7

@@ -12,7 +12,7 @@ import math
 import sys
 import time
 
-from ..cli import add_split_arguments, split_steps
+from ..cli import add_limit_argument, add_split_arguments, int_arg, split_steps
 
 CMD = "<command line>"
 
@@ -36,28 +36,28 @@ def add_parser(subparsers):
                    help="loss over a batch: mean (default) or sum of l(q_k)")
     p.add_argument("--lr", default="1/10", metavar="R",
                    help="learning rate, or time step for rk4; an exact number such as 1/10 (default)")
-    p.add_argument("--steps", type=int, default=100, metavar="N", help="optimizer steps (default 100)")
+    p.add_argument("--steps", type=int_arg, default=100, metavar="N", help="optimizer steps (default 100)")
     tier = p.add_mutually_exclusive_group()
     tier.add_argument("--exact", action="store_true",
                       help="rational arithmetic (squared_hinge only): deviation exactly 0 or not")
-    tier.add_argument("--precision", type=int, metavar="DIGITS",
+    tier.add_argument("--precision", type=int_arg, metavar="DIGITS",
                       help="high-precision floating point with DIGITS digits (default tier, 50 digits)")
-    tier.add_argument("--balls", type=int, metavar="DIGITS",
+    tier.add_argument("--balls", type=int_arg, metavar="DIGITS",
                       help="arb ball arithmetic with DIGITS digits: a rigorous bound on the deviation")
     tier.add_argument("--float", action="store_true", help="float64, for comparison with [A]")
     p.add_argument("--optimizer", default="gd", metavar="OPT",
                    help="gd (default), momentum:BETA, weight_decay:KAPPA, adam[:B1,B2,EPS] (not equivariant), "
                         "or rk4 (gradient flow, RK4 with step --lr)")
-    p.add_argument("--batch", type=int, metavar="B", help="mini-batch size (default: full batch)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the batch order (default 0)")
+    p.add_argument("--batch", type=int_arg, metavar="B", help="mini-batch size (default: full batch)")
+    p.add_argument("--seed", type=int_arg, default=0, metavar="S", help="seed of the batch order (default 0)")
     same = p.add_mutually_exclusive_group()
     same.add_argument("--same-batches", dest="same_batches", action="store_true", default=True,
                       help="both nets see the same batches (default)")
     same.add_argument("--different-batches", dest="same_batches", action="store_false",
                       help="the wide net draws its own batches (seed S+1): the negative control")
-    p.add_argument("--record-every", type=int, metavar="K",
+    p.add_argument("--record-every", type=int_arg, metavar="K",
                    help="keep every K-th step in the series (default: about 100 records)")
-    p.add_argument("--max-bits", type=int, default=2_000_000, metavar="BITS",
+    p.add_argument("--max-bits", type=int_arg, default=2_000_000, metavar="BITS",
                    help="--exact: stop (inconclusive) when exact numbers exceed BITS bits (default 2000000; "
                         "each step roughly triples them)")
     p.add_argument("--kkt-check", action="store_true",
@@ -69,6 +69,7 @@ def add_parser(subparsers):
     p.add_argument("--float-input", action="store_true",
                    help="read floats in JSON inputs as their exact binary values")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_limit_argument(p)
     return p
 
 
@@ -129,7 +130,8 @@ def _settings(args):
     else:
         tier, digits = "precision", 50 if args.precision is None else args.precision
     loss = args.loss or ("squared_hinge" if tier == "exact" else "exp")
-    return FlowSettings(loss=loss, lr=args.lr, steps=args.steps, tier=tier, digits=digits or 50,
+    digits = 50 if digits is None else digits       # 0 stays 0 and is refused, never read as 50
+    return FlowSettings(loss=loss, lr=args.lr, steps=args.steps, tier=tier, digits=digits,
                         optimizer=args.optimizer, batch=args.batch, seed=args.seed,
                         same_batches=args.same_batches, reduction=args.reduction,
                         record_every=args.record_every, engine=args.engine, kkt_check=args.kkt_check,
@@ -138,10 +140,16 @@ def _settings(args):
 
 def run(args):
     """Run ``symkkt flow`` for parsed ``args``; the exit code."""
+    from ..cli import check_digits, check_files
     from ..errors import UsageError
     from .run import load_flow
 
-    if args.plot:
+    for flag, digits in (("--precision", args.precision), ("--balls", args.balls)):
+        if digits is not None:
+            check_digits(digits, flag, minimum=5)
+    check_files([(args.arch, "ARCH"), (args.data, "DATA"), (args.params, "PARAMS"), (args.splits, "--splits")],
+                [("--plot", args.plot)])
+    if args.plot is not None:
         from .plot import check_plot_path
 
         check_plot_path(args.plot)
@@ -158,9 +166,10 @@ def run(args):
     obj = result.to_json()
     text = repr(result)
     if args.plot:
+        from ..output import write_outputs
         from .plot import plot_result
 
-        plot_result(result, args.plot)
+        write_outputs({args.plot: lambda tmp: plot_result(result, tmp)})
         obj["plot"] = args.plot
         text += f"\n  plot         {args.plot}"
     if args.json:

@@ -68,11 +68,12 @@ def demo_rows(names=None):
 
 
 def evidence(folder=None, names=None):
-    """Evidence records of the demo runs (written as ``flow_<run>.json`` into ``folder`` if given)."""
-    from ..certificate import write_json
+    """Evidence records of the demo runs (written as ``flow_<run>.json`` into ``folder`` if given,
+    all together after the last run)."""
+    from ..certificate import write_files
 
     flow, theta0 = demo_problem()
-    out = []
+    out, files = [], {}
     for row in demo_rows(names):
         r = row.pop("result")
         rec = {"symkkt_evidence": 1, **r.evidence(),
@@ -83,7 +84,8 @@ def evidence(folder=None, names=None):
                               .isoformat(timespec="seconds")}}
         out.append(rec)
         if folder:
-            write_json(rec, os.path.join(folder, f"flow_{row['run']}.json"))
+            files[os.path.join(folder, f"flow_{row['run']}.json")] = rec
+    write_files(files)              # all records or none
     return out
 
 

@@ -329,7 +329,7 @@ class ShallowEngine(_Engine):
         of their split group, to the group rule of :class:`~symkkt.flow.kinks.KinkRule`.
         """
         rule = self.kinks
-        if rule.at_start(theta):
+        if rule.has_start_signs(theta, 0):
             return rule.start_signs(0, None)
         Zf = Wf @ self.Xf
         margin = np.abs(Wf) @ self.Xmarg + 1e-300

@@ -189,6 +189,11 @@ class KinkRule:
     def at_start(self, theta):
         return self._start is not None and theta is self._start
 
+    def has_start_signs(self, theta, i):
+        """Whether ``theta`` is the start and layer ``i`` has exact start signs (a layer without a
+        kink, such as a linear one, has none: every sign gives the same value and slope)."""
+        return self.at_start(theta) and i in self._start_signs
+
     def observe(self, grad):
         """Record a gradient the optimizer uses: units with a non-zero entry stop being idle."""
         if self.tier == "exact" or not self._idle.any():
@@ -215,7 +220,7 @@ class KinkRule:
         """
         if self.tier == "exact":
             return self.ar.domain.sign(Z)
-        if self.at_start(theta):
+        if self.has_start_signs(theta, i):
             return self.start_signs(i, cols)
         if self.tier == "balls":
             return self.decide_balls(i, Z, cols)
