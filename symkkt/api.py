@@ -33,6 +33,8 @@ EXAMPLES = {
     "kink": ("two-layer ReLU KKT point needing relu'(0) = 1/4 at a kink", False),
     "svm_refuted": ("feasible linear point that is not stationary (Farkas witness)", False),
     "split_infeasible": ("example1 split with c = (1/2, 1/2): infeasible image", False),
+    "conv_tied": ("conv positions seeing one patch have tied slopes: KKT for the chain-rule hull, "
+                  "not Clarke-KKT (Farkas and Gordan vectors)", False),
 }
 #: examples that are not max-margin problems (no KKT decision in the demo)
 LANDSCAPE_EXAMPLES = {"saddle": "[B] worked instance: strict local minimum of the mse risk, σ(z) = 1 + z + z²"}

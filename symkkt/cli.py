@@ -427,7 +427,8 @@ def cmd_verify(args):
             code = max(code, 2)
             continue
         rows.append({"file": path, "verdict": "valid" if v.valid else "invalid",
-                     "claim": v.claim, "reason": v.reason})
+                     "claim": v.claim, "reason": v.reason,
+                     **({"clarke_set": v.clarke_set} if v.valid and v.clarke_set else {})})
         if not v.valid:
             code = max(code, 1) if code != 2 else code
     if args.json:
@@ -436,7 +437,8 @@ def cmd_verify(args):
                           "certificates": rows}, ensure_ascii=False))
     else:
         for r in rows:
-            tail = f" ({r['claim']})" if r["verdict"] == "valid" else f": {r['reason']}"
+            tail = (f" ({r['claim']}" + (f"; Clarke set: {r['clarke_set']}" if r.get("clarke_set") else "") + ")"
+                    if r["verdict"] == "valid" else f": {r['reason']}")
             print(f"{r['file']}: {r['verdict']}{tail}")
     if code == 2:
         for r in rows:

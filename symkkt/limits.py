@@ -54,9 +54,10 @@ name                      default      meaning (and what it protects against)
 ``power``                 100          the power p of ``poly_relu`` / ``poly_leaky_relu``
                                        (exact values grow p-fold in size per layer).
 ``coefficients``          100          coefficients of a ``polynomial`` activation.
-``vertices``              65536        Clarke vertices enumerated in total over all data
-                                       points when deciding a KKT point (2^k per point
-                                       with k kink units).
+``vertices``              4096         Clarke vertex patterns and cells enumerated in total
+                                       over all data points when deciding a KKT point (up
+                                       to 2^k per point with k kink units); the kernel
+                                       checks refutations against the same default.
 ``precision``             10000        decimal digits asked for with ``--precision`` or
                                        ``--balls`` (at least 1).
 ``points``                1000000      data points in one data file.
@@ -100,7 +101,7 @@ LIMITS = {
     "units": 100_000,
     "power": 100,
     "coefficients": 100,
-    "vertices": 65_536,
+    "vertices": 4096,
     "precision": 10_000,
     "points": 1_000_000,
 }

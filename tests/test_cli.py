@@ -283,12 +283,13 @@ def test_info_bias_in_layer_two(tmp_path, capsys):
 # ------------------------------------------------------------------------------ demo
 
 def test_demo_writes_verified_certificates(tmp_path):
-    from symkkt.api import EMBEDDINGS
+    from symkkt.api import EMBEDDINGS, EXAMPLES
 
     proc = run("demo", "--out", "tmp/x", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     certs = sorted((tmp_path / "tmp" / "x").glob("*.json"))
-    kkt = {"example1", "svm", "deep_linear", "kink", "svm_refuted", "split_infeasible"}
+    kkt = set(EXAMPLES)
+    assert {"example1", "svm", "deep_linear", "kink", "svm_refuted", "split_infeasible", "conv_tied"} <= kkt
     assert {c.stem for c in certs} == kkt | {f"embed_{n}" for n in EMBEDDINGS}
     for c in certs:
         obj = json.loads(c.read_text())

@@ -149,7 +149,8 @@ def test_bad_split_is_infeasible():
     assert [sympy.nsimplify(m) for m in res.margins] == [R(1, 2), 1, R(3, 2)]
 
 
-@pytest.mark.parametrize("name", ["example1", "svm", "kink", "svm_refuted", "split_infeasible", "deep_linear"])
+@pytest.mark.parametrize("name", ["example1", "svm", "kink", "svm_refuted", "split_infeasible", "deep_linear",
+                                  "conv_tied"])
 def test_certificates_verify_and_tampering_is_caught(name):
     from symkkt.api import EXAMPLES
     from symkkt.certificate import digest

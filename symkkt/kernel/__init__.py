@@ -89,10 +89,12 @@ OPTIONAL = {"provenance"}
 
 @dataclass(frozen=True)
 class Verdict:
-    """Outcome of a check: ``valid``, a one-line ``reason`` and the claim ``kind``."""
+    """Outcome of a check: ``valid``, a one-line ``reason``, the claim ``kind`` and, for a valid
+    KKT claim, the Clarke set it was checked for (``gradient``, ``clarke`` or ``chain_rule_hull``)."""
     valid: bool
     reason: str
     claim: str
+    clarke_set: str | None = None
 
 
 class CertificateUnreadable(Exception):
@@ -148,7 +150,8 @@ def check_certificate(obj, limits=None):
             raise Invalid(f"unsupported certificate version {obj['symkkt_certificate']}")
         if certificate_digest(obj) != obj["digest"]:
             raise Invalid("digest does not match the certificate contents")
-        return Verdict(True, check_claim(obj, limits), kind)
+        reason = check_claim(obj, limits)
+        return Verdict(True, reason, kind, obj["claim"].get("clarke_set"))
     except Invalid as e:
         return Verdict(False, str(e), kind)
     except RecursionError:
