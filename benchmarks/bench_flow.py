@@ -1,6 +1,6 @@
 """Benchmark: ``symkkt flow`` at 50 digits against float64 numpy and a plain mpmath scalar loop.
 
-The case (issue "Trajectories"): shared/cases/toy2d (copied to examples/flow/toy2d), the
+The case: examples/flow/toy2d, the
 2 -> 2 -> 1 leaky ReLU net (slope 1/100) from init.yaml, split (3/5, 4/5) of hidden unit 0, exp
 loss (mean over the 100 points), GD with learning rate 1/10, 2000 steps, narrow and wide nets.
 Targets: the whole command ≤ 10 s (aim ≤ 2 s), max ‖η_k − Tθ_k‖ < 1e-40.

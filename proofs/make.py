@@ -51,7 +51,8 @@ def main():
         flow_rows.append((f"flow/flow_{name}.json", rec["tier"], rec["verdict"], rec["max_deviation"], rec["statement"]))
     lines = ["# Certificates", "",
              "Regenerate with `python proofs/make.py`; re-check with `symkkt verify proofs/*.json`",
-             "(the tests do this for every file here).", "",
+             "(the tests do this for every file here). The certificate format is described in",
+             "[docs/formats.md](../docs/formats.md#3-certificates).", "",
              "| file | claim | instance | decision |", "|---|---|---|---|"]
     lines += [f"| {f} | {k} | {d} | {r} |" for f, k, d, r in rows]
     lines += ["", "## Trajectory evidence (`flow/`)", "",

@@ -27,7 +27,7 @@ EXAMPLES_DIR = os.path.join(os.path.dirname(__file__), "examples")
 
 #: built-in examples: name -> (description, decide as direction?)
 EXAMPLES = {
-    "example1": ("THEORY.md §6: two-layer ReLU, algebraic KKT point (2^(1/4))", False),
+    "example1": ("two-layer ReLU, algebraic KKT point (2^(1/4)); docs/mathematics.md §8", False),
     "svm": ("one-layer linear net: the hard-margin SVM solution", False),
     "deep_linear": ("deep linear net, balanced rank-one KKT direction", True),
     "kink": ("two-layer ReLU KKT point needing relu'(0) = 1/4 at a kink", False),
@@ -43,7 +43,7 @@ LANDSCAPE_EXAMPLES = {"saddle": "[B] worked instance: strict local minimum of th
 #: description, loss or None)
 EMBEDDINGS = {
     "split_fc": ("example1", [("split", "1:0:3/5,4/5")], True, "holds",
-                 "THEORY.md §6: split a unit of the KKT point, same multipliers", None),
+                 "split a unit of the KKT point, same multipliers; docs/mathematics.md §8", None),
     "split_kink": ("kink", [("split", "1:1:3/5,4/5")], True, "holds",
                    "split the unit sitting on a kink (Clarke slope 1/4), KKT transfer both ways", None),
     "split_cnn": ("cnn", [("split", "1:0:3/5,4/5"), ("split", "1:2:3/5,4/5"), ("split", "1:4:3/5,4/5"),

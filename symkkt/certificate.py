@@ -1,6 +1,6 @@
 """Certificates: one JSON object per claim, re-checked by :mod:`symkkt.kernel`.
 
-Layout (CONTRACT.md): ``symkkt_certificate`` (schema version 1), ``claim``, ``architecture``,
+Layout (docs/formats.md, section 3): ``symkkt_certificate`` (schema version 1), ``claim``, ``architecture``,
 ``data``, ``parameters`` (shapes of the input files, numbers as exact strings), ``witness``,
 ``provenance`` and ``digest``. Numbers in an algebraic field come with ``witness.field``: the
 minimal polynomial of the generator α (coefficients low to high), an isolating interval and one

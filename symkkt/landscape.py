@@ -1,4 +1,4 @@
-"""The empirical-risk landscape: value, gradient, Hessian and Hessian inertia ([B], THEORY.md §5).
+"""The empirical-risk landscape: value, gradient, Hessian and Hessian inertia ([B], docs/mathematics.md §6).
 
 :class:`LossProblem` is R(θ) = (1/n) Σ_i ℓ(f_θ(x_i), y_i) for a network of :mod:`symkkt.network`
 (any activation, biases allowed) and one of three losses:
@@ -52,7 +52,7 @@ Matrix([
 Inertia(n_plus=3, n_zero=0, n_minus=0, tier='exact')
 
 ... becomes a strict saddle of the two-unit net after the one-step split T^α with α = 1/2
-(THEORY.md §5), and stays free of negative curvature with α = 2:
+(docs/mathematics.md §6), and stays free of negative curvature with α = 2:
 
 >>> from symkkt.spec import architecture_from_json
 >>> wide = LossProblem(architecture_from_json({"input": [2], "layers": [

@@ -1,18 +1,20 @@
 import os
 
 import pytest
+import yaml
 
 from symkkt.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "cases")
+EXAMPLE1 = os.path.join(ROOT, "symkkt", "examples", "example1")
+CASES = os.path.join(ROOT, "tests", "cases")
 
 
 @pytest.fixture
-def shared_cases():
-    if not os.path.isdir(SHARED):
-        pytest.skip("../shared/cases is not beside the checkout")
-    return SHARED
+def example1_expected():
+    """The hand-derived answers for example1 (docs/mathematics.md §8): ``tests/cases/example1_expected.yaml``."""
+    with open(os.path.join(CASES, "example1_expected.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
 def call(capsys, *args):

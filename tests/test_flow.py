@@ -1,4 +1,4 @@
-"""``symkkt flow``: trajectories of a narrow net and its split, side by side (THEORY.md §4).
+"""``symkkt flow``: trajectories of a narrow net and its split, side by side (docs/mathematics.md §7).
 
 Facts tested, with where they come from:
 
@@ -127,7 +127,7 @@ def test_exact_different_batches_refuted_exactly(ex1):
 
 
 def test_critical_split_of_B_is_not_trajectory_preserving(ex1):
-    # T^α is not an isometry: output is preserved, GD trajectories are not (THEORY.md §5)
+    # T^α is not an isometry: output is preserved, GD trajectories are not (docs/mathematics.md §6)
     problem, theta0 = load_flow(*EX1, [parse_step("1:0:1/3", "critical_split")])
     r = problem.run(theta0, loss="squared_hinge", lr="1/10", steps=2, tier="exact")
     assert r.verdict == "refuted"

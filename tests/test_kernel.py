@@ -66,7 +66,7 @@ EX1_PARAMS = [[[1, 0], ["-2^(-3/4)", "2^(-3/4)"]], [[1, "-2^(-1/4)"]]]
 
 @pytest.fixture
 def example1():
-    """THEORY.md §6: a KKT point with algebraic entries (2^(1/4))."""
+    """example1 (docs/mathematics.md §8): a KKT point with algebraic entries (2^(1/4))."""
     return cert("kkt_point", TWO_LAYER, EX1_DATA, EX1_PARAMS,
                 {"field": copy.deepcopy(FIELD_2_4), "multipliers": [1, "sqrt(2)/2", 0]})
 
@@ -75,7 +75,7 @@ def example1():
 
 def test_example1_is_kkt_point(example1):
     v = assert_valid(example1)
-    assert v == Verdict(True, v.reason, "kkt_point")
+    assert v == Verdict(True, v.reason, "kkt_point", "gradient")     # no active point has a kink
 
 
 def test_example1_margins_and_norm(example1):

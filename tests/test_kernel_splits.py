@@ -1,6 +1,6 @@
 """Tests of the kernel's split-map claims (``symkkt.kernel.splits``): facts and negative controls.
 
-Every expected map T below is written out by hand from the definition (THEORY.md §3 and §5), never
+Every expected map T below is written out by hand from the definition (docs/mathematics.md §5 and §6), never
 produced by the code under test. θ is numbered per weight layer: weight entries in C-order, then bias.
 """
 import copy
@@ -366,7 +366,7 @@ def test_kkt_claims_still_need_points():
 
 
 # ------------------------------------------------------------------ not_output_preserved
-# THEORY.md §6, example 1: W1 = [[1, 0], [-2^(-3/4), 2^(-3/4)]], W2 = [[1, -2^(-1/4)]].
+# example1 (docs/mathematics.md §8): W1 = [[1, 0], [-2^(-3/4), 2^(-3/4)]], W2 = [[1, -2^(-1/4)]].
 EX1_PARAMS = [[[1, 0], ["-2^(-3/4)", "2^(-3/4)"]], [[1, "-2^(-1/4)"]]]
 HALF_MAP = [[0, "1/2"], [1, "1/2"], [0, "1/2"], [1, "1/2"], [2, "1"], [3, "1"], [4, "1/2"], [4, "1/2"], [5, "1"]]
 

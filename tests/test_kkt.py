@@ -8,7 +8,7 @@ import sympy
 import yaml
 from sympy import Rational as R, sqrt
 
-from symkkt.api import load_example, load_problem
+from symkkt.api import EXAMPLES_DIR, load_example, load_problem
 from symkkt.errors import NotHomogeneousError
 from symkkt.kernel import check_certificate
 from symkkt.linear import Feasible, nonnegative_solution
@@ -17,16 +17,17 @@ from symkkt.spec import architecture_from_json, data_from_json
 from symkkt.kkt import MaxMarginProblem
 
 
+EXAMPLE1 = os.path.join(EXAMPLES_DIR, "example1")
+
+
 def _eq(a, b):
     return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
 
 
-def test_public_example_matches_theory_and_expected_file(shared_cases):
-    problem, theta = load_problem(*(os.path.join(shared_cases, "example1", f + ".yaml")
-                                    for f in ("arch", "data", "params")))
+def test_public_example_matches_theory_and_expected_file(example1_expected):
+    problem, theta = load_problem(*(os.path.join(EXAMPLE1, f + ".yaml") for f in ("arch", "data", "params")))
     res = problem.decide(theta)
-    with open(os.path.join(shared_cases, "example1", "expected.yaml")) as fh:
-        expected = yaml.safe_load(fh)["kkt"]
+    expected = example1_expected["kkt"]
     assert res.verdict == expected["verdict"] == "holds"
     assert res.clarke_set == "gradient" and res.kinks == {}      # no active point on a kink
     assert [sympy.sympify(m) for m in res.margins] == expected["margins"]
@@ -34,7 +35,7 @@ def test_public_example_matches_theory_and_expected_file(shared_cases):
         assert _eq(got, parse_number(str(want)))
     assert _eq(res.squared_norm, parse_number(expected["squared_norm"]))
     assert _eq(res.normalized_margin, 1 / (2 + sqrt(2)))
-    # sanity identity of THEORY.md §2: |theta|^2 = L * sum(lambda) (L = 2)
+    # sanity identity (Euler's identity at a KKT point): |theta|^2 = L * sum(lambda) (L = 2)
     assert _eq(res.squared_norm, 2 * sum(res.multipliers))
     assert res.identity["holds"] is True
     # balancedness |a_j| = |w_j| in two-layer nets

@@ -1,4 +1,4 @@
-"""Tests of symkkt.landscape: the empirical risk, its derivatives and Hessian inertia (THEORY.md §5).
+"""Tests of symkkt.landscape: the empirical risk, its derivatives and Hessian inertia (docs/mathematics.md §6).
 
 Every expectation is computed independently of the module: risks written by hand as sympy
 expressions (not through symkkt.network), Hessians derived on paper, numpy float code, or
@@ -63,7 +63,7 @@ def hand_risk(sym, points, d, h, sigma, bias1, bias2, loss="mse"):
 
 
 def split_two_layer(arch_json, theta, s, alpha):
-    """The one-step split T^α of hidden unit s (THEORY.md §5), written here by hand.
+    """The one-step split T^α of hidden unit s (docs/mathematics.md §6), written here by hand.
 
     Unit s's incoming weights and bias are copied into a new unit placed right after it; its
     outgoing weight a_s becomes α·a_s (unit s) and (1 − α)·a_s (the copy).
@@ -455,7 +455,7 @@ def test_saddle_split_inertia(saddle, alpha, expect):
 
 
 def test_saddle_hessian_congruence(saddle):
-    """THEORY.md §5 exactly: Pᵀ ∇²R'(T^α θ_c) P = H(θ_c) ⊕ [0] ⊕ α(1−α) a_s S_s, with
+    """The block form of docs/mathematics.md §6, exactly: Pᵀ ∇²R'(T^α θ_c) P = H(θ_c) ⊕ [0] ⊕ α(1−α) a_s S_s, with
     P: (v, A, e, δ) ↦ (v + (1−α)δ, v − αδ, αA + e, (1−α)A − e), det P = ±1."""
     problem, theta = saddle
     H = problem.hessian(theta).value
@@ -511,7 +511,7 @@ def test_sigma_zero_at_zero_forces_vSv_zero():
 
 
 def test_split_of_unit_with_zero_outgoing_weight_breaks_the_block_formula():
-    """a_s = 0 at a critical point: in the coordinates of THEORY.md §5 the (e, δ) block is
+    """a_s = 0 at a critical point: in the coordinates of docs/mathematics.md §6 the (e, δ) block is
     g = Σ_i ∂R/∂f_i σ'(w_s·x_i) x_i, not 0, so the wide Hessian is H ⊕ [[0, gᵀ], [g, 0]]: one more
     negative eigenvalue than H ⊕ [0] ⊕ α(1−α)·a_s·S_s = H ⊕ 0 predicts, for every α."""
     sig, dsig = (lambda z: 1 + z + z ** 2), (lambda z: 1 + 2 * z)

@@ -4,7 +4,7 @@ Every fact is checked against an independently obtained value: the homogeneity d
 against the formula d_l = p_l (d_{l-1} + 1) computed here from the layer list, gradients
 against exact difference quotients and against ``sympy.diff`` of the symbolic network,
 exact outputs against float / mpmath evaluation and against sympy's evaluation of
-``symbolic_output`` (a different code path), and example1 against THEORY.md §6.
+``symbolic_output`` (a different code path), and example1 against docs/mathematics.md §8.
 """
 from __future__ import annotations
 

@@ -13,8 +13,9 @@ from symkkt.spec import (Activation, Architecture, Dataset, Layer, architecture_
                          require_binary_labels, schema)
 
 R = sympy.Rational
-CASES = Path("/work/shared/cases")
-needs_cases = pytest.mark.skipif(not CASES.exists(), reason="shared cases not available")
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE1 = ROOT / "symkkt" / "examples" / "example1"
+TOY2D = ROOT / "examples" / "flow" / "toy2d"
 ARCH = """\
 input: [2]
 layers:
@@ -47,14 +48,13 @@ def arch(tmp_path):
 
 # --------------------------------------------------------------------- shared cases
 
-@needs_cases
 def test_example1_exact():
-    a = load_architecture(CASES / "example1/arch.yaml")
+    a = load_architecture(EXAMPLE1 / "arch.yaml")
     assert a.input == (2,) and a.shapes == ((2,), (1,)) and a.weight_layers == (0, 1)
     assert a.layers[0].activation == Activation("relu")
-    d = require_binary_labels(load_data(CASES / "example1/data.yaml", a))
+    d = require_binary_labels(load_data(EXAMPLE1 / "data.yaml", a))
     assert d.X == ((1, 0), (-1, 1), (3, 1)) and d.y == (1, -1, 1)
-    p = load_parameters(CASES / "example1/params.yaml", a)
+    p = load_parameters(EXAMPLE1 / "params.yaml", a)
     w = p.layers[0]["weight"]
     assert w[0] == (1, 0) and (w[1][0] ** 4, w[1][1] ** 4) == (R(1, 8), R(1, 8))
     assert sympy.simplify(w[1][0] + 2 ** R(-3, 4)) == 0
@@ -62,13 +62,12 @@ def test_example1_exact():
     assert parameters_from_json(p.to_json(), a) == p
 
 
-@needs_cases
 def test_toy2d_exact():
-    a = load_architecture(CASES / "toy2d/arch.yaml")
+    a = load_architecture(TOY2D / "arch.yaml")
     assert a.layers[0].activation == Activation("leaky_relu", slope=R(1, 100))
-    d = require_binary_labels(load_data(CASES / "toy2d/data.csv", a))
+    d = require_binary_labels(load_data(TOY2D / "data.csv", a))
     assert len(d.X) == 100 and d.X[0] == (R(223, 1000), R(-1979, 1000)) and d.y[0] == 1
-    p = load_parameters(CASES / "toy2d/init.yaml", a)
+    p = load_parameters(TOY2D / "init.yaml", a)
     assert p.layers[0]["weight"] == ((R(3, 10), R(-1, 5)), (R(-1, 10), R(2, 5)))
 
 

@@ -6,7 +6,7 @@
 - ``cnn1d/data.csv``: 40 signals of length 8 (one channel), label +1 when the bump sits in the first
   half, -1 otherwise, plus noise: the small CNN experiment.
 
-Run: ``python examples/flow/make_data.py`` (toy2d is shared/cases/toy2d, copied as is).
+Run: ``python examples/flow/make_data.py`` (toy2d is fixed data, not regenerated).
 """
 import os
 import random

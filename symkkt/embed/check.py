@@ -1,6 +1,6 @@
 """The ``embed`` decision: which properties a map T has, each proved or refuted with a witness.
 
-Properties (THEORY.md §3, §5):
+Properties (docs/mathematics.md §5, §6):
 
 =====================  ==============================================  =========================
 property               statement                                       how it is decided

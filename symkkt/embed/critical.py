@@ -4,7 +4,7 @@ With a loss R(θ) = (1/n) Σ ℓ(f_θ(x_i), y_i) and a map T that preserves outp
 :mod:`.prove`), R'(Tθ) = R(θ) for all θ, hence
 
 - ∇R'(Tθ) = S∇R(θ) with the matrix S of the gradient proof (checked here at θ as well);
-- ∇²R(θ) = Tᵀ ∇²R'(Tθ) T (THEORY.md §5), so the counts of positive and negative Hessian eigenvalues
+- ∇²R(θ) = Tᵀ ∇²R'(Tθ) T (docs/mathematics.md §6), so the counts of positive and negative Hessian eigenvalues
   cannot decrease; the zero count is computed, not assumed;
 - for one one-step split T^α: the forward pass at T^α θ does not depend on α (both children compute
   the parent's value, the next layer sees α + (1 − α) = 1 times it), and the gradient is affine in α

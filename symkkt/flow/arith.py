@@ -21,7 +21,7 @@ than ``mpmath`` without gmpy; :class:`PrecisionDomain` is the same thing as a te
 ``MPDomain`` (mpmath) can be used instead from Python (``backend="mpmath"``).
 
 Tolerances are relative to max(1, ‖θ_k‖): a rounding error of unit u = 10^-DIGITS that is
-amplified over the run (range T can be transversally unstable, THEORY.md §4) stays below √u
+amplified over the run (range T can be transversally unstable, docs/mathematics.md §7) stays below √u
 for any horizon a user can afford, while a real break of equivariance (Adam, different
 batches) shows at the size of a learning-rate step, far above √u.
 
@@ -54,7 +54,7 @@ from ..tensor import BallDomain, ExactDomain, FloatDomain, MPDomain
 __all__ = ["Arithmetic", "make_arithmetic", "PrecisionDomain", "TIERS", "Undecided", "format_upper",
            "format_arb"]
 
-#: flag name -> tier label used in every report (CONTRACT.md: exact, rigorous enclosure,
+#: flag name -> tier label used in every report (docs/mathematics.md §7: exact, rigorous enclosure,
 #: high precision, float)
 TIERS = {"exact": "exact", "precision": "high precision", "balls": "rigorous enclosure",
          "float": "float"}

@@ -1,7 +1,7 @@
 """Short trajectory runs for ``symkkt demo`` and tier-labelled evidence records for ``proofs/``.
 
-The runs use the built-in example1 (THEORY.md §6) with the rational start of
-shared/cases/example1/init.yaml and the split (3/5, 4/5) of hidden unit 0:
+The runs use the built-in example1 (docs/mathematics.md §8) with the rational start of
+examples/flow/example1/init.yaml and the split (3/5, 4/5) of hidden unit 0:
 
 - ``exact``: squared hinge, GD lr 1/10, 8 steps in Q: η_k = Tθ_k exactly (a proof for this
   instance and horizon);

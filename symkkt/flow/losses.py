@@ -2,7 +2,7 @@
 
 The training loss is L(θ) = (1/|B|) Σ_{k∈B} ℓ(q_k) over the batch B (``reduction="mean"``, the
 default, as PyTorch's ``reduction="mean"``) or the plain sum Σ_{k∈B} ℓ(q_k) (``"sum"``, the L of
-THEORY.md §4). Its gradient is Σ_k w_k ℓ'(q_k) y_k ∇Φ(θ; x_k) with w_k = 1/|B| or 1; the two
+docs/mathematics.md §7). Its gradient is Σ_k w_k ℓ'(q_k) y_k ∇Φ(θ; x_k) with w_k = 1/|B| or 1; the two
 choices differ by a constant factor in the learning rate and keep η_k = Tθ_k alike.
 
 =================  =========================  ============================  =====================

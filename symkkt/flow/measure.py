@@ -5,7 +5,7 @@ midpoints are exact numbers; balls stay balls) and computes in arb ball arithmet
 precision plus 64 bits, so what is reported is the quantity *of the iterates the tier produced*,
 not a second rounding of it. In the exact tier the deviation is decided exactly (``is_zero``).
 
-Quantities (THEORY.md §2, §4), for a net of homogeneity degree L at θ with margins q_k:
+Quantities (docs/mathematics.md §3, §7), for a net of homogeneity degree L at θ with margins q_k:
 
 - deviation ‖η_k − Tθ_k‖ and its ratio to ‖θ_k‖;
 - normalized margin γ̄ = q_min / ‖θ‖^L;

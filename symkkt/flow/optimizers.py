@@ -1,7 +1,7 @@
 """Optimizers and integrators, written once over every arithmetic tier.
 
 An optimizer maps (θ_k, state, ∇L(θ_k)) to θ_{k+1}; it may evaluate the gradient at other
-points (RK4). Whether it keeps η_k = Tθ_k is a property of its formula [A, THEORY.md §4]:
+points (RK4). Whether it keeps η_k = Tθ_k is a property of its formula ([A] Thm 5.2; docs/mathematics.md §7):
 
 ==========================  ===========================================  ===================
 ``--optimizer``             update                                        equivariant
@@ -14,7 +14,7 @@ points (RK4). Whether it keeps η_k = Tθ_k is a property of its formula [A, THE
 ==========================  ===========================================  ===================
 
 A linear optimizer commutes with T because every step is a fixed linear combination of states
-and gradients, and ∇L̃(Tθ) = T∇L(θ) off kinks (THEORY.md §4). Adam divides elementwise by
+and gradients, and ∇L̃(Tθ) = T∇L(θ) off kinks (docs/mathematics.md §7). Adam divides elementwise by
 √v, and (Tg)² ≠ T(g²) entrywise, so it breaks the equivariance: the negative control.
 Adam needs square roots, so ``--exact`` refuses it. Defaults: β1 = 9/10, β2 = 999/1000,
 ε = 10^-8 (PyTorch's).

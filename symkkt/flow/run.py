@@ -1,6 +1,6 @@
 """Train a narrow net and its split side by side and decide whether η_k = Tθ_k along the run.
 
-[A, Thm 5.2] (THEORY.md §4): gradient flow started at η(0) = Tθ(0) stays at η(t) = Tθ(t),
+[A, Thm 5.2] (docs/mathematics.md §7): gradient flow started at η(0) = Tθ(0) stays at η(t) = Tθ(t),
 because ∇L̃(Tθ) = T∇L(θ). Every linear-equivariant discrete optimizer inherits this step by
 step. :meth:`FlowProblem.run` trains θ (narrow net, from θ_0) and η (wide net, from η_0 = Tθ_0)
 with the same optimizer, loss and batches, each through its own network, and measures
@@ -71,7 +71,7 @@ _CMD = "<command line>"
 RECORDS = 100
 
 THEOREM = ("[A] Thm 5.2: gradient flow from eta(0) = T theta(0) stays at eta(t) = T theta(t); "
-           "linear-equivariant discrete optimizers keep eta_k = T theta_k (THEORY.md section 4)")
+           "linear-equivariant discrete optimizers keep eta_k = T theta_k (docs/mathematics.md section 7)")
 
 
 @dataclass
@@ -538,8 +538,8 @@ class FlowResult:
             "decreasing_steps_narrow": flags["narrow"][:50],
             "decreasing_steps_wide": flags["wide"][:50],
             "count": len(flags["narrow"]) + len(flags["wide"]),
-            "statement": "gamma-bar = q_min/|theta|^L non-decreasing once all margins are positive "
-                         "(THEORY.md section 4; flagged, not assumed)",
+            "statement": "gamma-bar = q_min/|theta|^L non-decreasing (flagged, not assumed: with more than one "
+                         "data point it may decrease, docs/mathematics.md section 9)",
         }
         sf = self._smoothed_flags
         self.diagnostics["smoothed_margin_monotone"] = {
