@@ -151,13 +151,17 @@ OUT_SUFFIXES = {"--out-arch": (".yaml", ".yml", ".json"), "--out-params": (".yam
 def add_split_arguments(parser, dest="steps"):
     """The split flags shared by ``embed`` and ``flow``, collected in command-line order."""
     parser.add_argument("--split", action=_StepAction, dest=dest, metavar="LAYER:UNIT:c1,c2,...",
-                        help="neuron/channel split of [A] (repeatable; each index refers to the network the "
-                             "previous steps produced; children replace the unit in place)")
+                        help="neuron/channel split of [A]: unit UNIT (0-based) of weight layer LAYER (1-based) "
+                             "becomes children with coefficients c1,c2,... (repeatable; each index refers to "
+                             "the network the previous steps produced; children replace the unit in place)")
     parser.add_argument("--critical-split", action=_StepAction, dest=dest, metavar="LAYER:UNIT:ALPHA",
-                        help="one-step split of [B]: copy incoming weights, outgoing ALPHA and 1-ALPHA")
+                        help="one-step split of [B]: copy incoming weights, outgoing ALPHA and 1-ALPHA "
+                             "(LAYER 1-based, UNIT 0-based)")
     parser.add_argument("--null", action=_StepAction, dest=dest, metavar="LAYER",
-                        help="null embedding of [B]: append a zero unit to LAYER")
-    parser.add_argument("--splits", metavar="FILE", help="YAML/JSON file with a 'splits:' list (applied first)")
+                        help="null embedding of [B]: append a zero unit to weight layer LAYER (1-based)")
+    parser.add_argument("--splits", metavar="FILE",
+                        help="YAML/JSON file with a 'splits:' list, applied first, e.g. "
+                             "splits: [\"1:0:3/5,4/5\", {critical_split: \"1:2:1/3\"}, {null: 1}]")
 
 
 def split_steps(args, dest="steps"):
@@ -168,20 +172,58 @@ def split_steps(args, dest="steps"):
     return steps + [parse_step(text, kind) for kind, text in (getattr(args, dest) or [])]
 
 
+#: what the positional files are, shared by every subcommand's --help
+ARCH_HELP = "architecture file (YAML or JSON): 'input:' the input shape such as [2] or [1, 3], and 'layers:'"
+DATA_HELP = ("data file (YAML or JSON 'points: [{x: [...], y: ...}]', or CSV with header x1,...,xd,y): "
+             "the points x and their targets y")
+PARAMS_HELP = ("parameters file (YAML or JSON): a list with one {weight: [[...]], bias: [...]} entry per "
+               "weight layer, rows = output units")
+INDICES = ("LAYER counts the weight (dense and conv) layers from 1; UNIT counts the units (dense) or "
+           "output channels (conv) of that layer from 0. Numbers are exact: 1/2, sqrt(2)/2, 0.1.")
+EXIT_CODES = "Exit codes: 0 holds/valid, 1 refuted/invalid, 3 inconclusive, 2 bad input or usage."
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wrap one-paragraph texts; keep texts written with line breaks (the epilog's example) as they are."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def subcommand(sub, name, help, description, example):
+    """Add subcommand ``name`` whose --help ends with the exit codes and an example line."""
+    return sub.add_parser(name, help=help, description=description,
+                          epilog=f"{EXIT_CODES}\n\nexample:\n  {example}", formatter_class=HelpFormatter)
+
+
 def build_parser():
+    from . import __version__
+
     p = _Parser(prog="symkkt", description="Exact checks of KKT points of homogeneous neural networks. "
-                "Exit codes: 0 holds/valid, 1 refuted/invalid, 3 inconclusive, 2 bad input.")
+                "Exit codes: 0 holds/valid, 1 refuted/invalid, 3 inconclusive, 2 bad input.",
+                epilog="symkkt COMMAND --help describes each command's files and flags.")
+    p.add_argument("--version", action="version", version=f"symkkt {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_SubParser)
 
-    info = sub.add_parser("info", help="layers, parameter count and order, homogeneity degree L")
-    info.add_argument("arch")
+    info = subcommand(sub, "info", "layers, parameter count and order, homogeneity degree L",
+                      "Print the layers of ARCH with their output shapes, the parameter count and order "
+                      "(the order of PARAMS entries flattened, as certificates list them), and whether the network is "
+                      "positively homogeneous (exit 0) and of which degree L, or not (exit 1).",
+                      "symkkt info arch.yaml --json")
+    info.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     info.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(info)
 
-    kkt = sub.add_parser("kkt", help="is PARAMS a KKT point (or direction) of the max-margin problem")
-    kkt.add_argument("arch")
-    kkt.add_argument("data")
-    kkt.add_argument("params")
+    kkt = subcommand(sub, "kkt", "is PARAMS a KKT point (or direction) of the max-margin problem",
+                     "Decide exactly whether PARAMS is a KKT point of min ||theta||^2/2 subject to "
+                     "y_k f(theta; x_k) >= 1 for the network ARCH on DATA (with --direction: a KKT "
+                     "direction). The files come in the order ARCH DATA PARAMS.",
+                     "symkkt kkt arch.yaml data.yaml params.yaml --cert kkt.json")
+    kkt.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
+    kkt.add_argument("data", metavar="DATA", help=DATA_HELP + ", labels +1 or -1")
+    kkt.add_argument("params", metavar="PARAMS", help=PARAMS_HELP)
     kkt.add_argument("--direction", action="store_true",
                      help="decide whether PARAMS is a KKT direction (PARAMS / q_min^(1/L) a KKT point)")
     kkt.add_argument("--cert", metavar="FILE", help="write the certificate (holds or refuted) to FILE")
@@ -194,11 +236,17 @@ def build_parser():
     kkt.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(kkt)
 
-    emb = sub.add_parser("embed", help="split a network: isometry, output and gradient preservation for all "
-                         "θ, x; KKT transfer or critical points on DATA PARAMS")
-    emb.add_argument("arch")
-    emb.add_argument("data", nargs="?")
-    emb.add_argument("params", nargs="?")
+    emb = subcommand(sub, "embed", "split a network: isometry, output and gradient preservation for all "
+                     "θ, x; KKT transfer or critical points on DATA PARAMS",
+                     "Split units of ARCH (steps applied in order, --splits FILE first) and prove or refute "
+                     "isometry, output and gradient preservation of the map T for all theta and x; with "
+                     "DATA PARAMS (in that order) also KKT transfer, or with --loss criticality. "
+                     + INDICES,
+                     "symkkt embed arch.yaml data.yaml params.yaml --split 1:0:3/5,4/5 --out-arch wide.yaml")
+    emb.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
+    emb.add_argument("data", metavar="DATA", nargs="?", help="optional; " + DATA_HELP + ", labels +1 or -1 "
+                     "(any exact targets with --loss)")
+    emb.add_argument("params", metavar="PARAMS", nargs="?", help="optional, with DATA; " + PARAMS_HELP)
     add_split_arguments(emb)
     emb.add_argument("--loss", choices=("mse", "exp", "logistic"),
                      help="with DATA PARAMS: criticality, the line of critical points and Hessian inertia")
@@ -215,12 +263,19 @@ def build_parser():
     from .flow.cli import add_parser as _flow_parser
     _flow_parser(sub)
 
-    ver = sub.add_parser("verify", help="re-check certificates with the independent kernel")
-    ver.add_argument("certs", nargs="+", metavar="CERT")
+    ver = subcommand(sub, "verify", "re-check certificates with the independent kernel",
+                     "Re-check each CERT with the independent kernel, from the certificate alone: exit 0 "
+                     "when all are valid, 1 when one is invalid, 2 when one cannot be read.",
+                     "symkkt verify kkt.json embed.json")
+    ver.add_argument("certs", nargs="+", metavar="CERT",
+                     help="certificate file (JSON) written by --cert or demo")
     ver.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(ver)
 
-    demo = sub.add_parser("demo", help="the flagship checks on built-in examples, with certificates")
+    demo = subcommand(sub, "demo", "the flagship checks on built-in examples, with certificates",
+                      "Run the checks on the built-in examples and write their certificates into the folder "
+                      "--out; takes no files.",
+                      "symkkt demo --out symkkt-demo && symkkt verify symkkt-demo/*.json")
     demo.add_argument("--out", default="symkkt-demo", help="folder for the certificates (default: %(default)s)")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(demo)
@@ -228,13 +283,32 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run ``symkkt ARGV``; return the exit code.
+
+    The exit code is the verdict's even when the reader of stdout or stderr goes away early
+    (``symkkt kkt ... | head -c1``): the streams are guarded while the command runs, and a
+    closed pipe sends the rest of the output to the null device instead of ending the command.
+    """
     argv = sys.argv[1:] if argv is None else [os.fspath(a) for a in argv]
+    guards = _PipeGuard.install()
+    try:
+        code = _run(argv)
+        for guard in guards:
+            guard.flush()               # a pipe closed at the last write must not change the code
+        return code
+    finally:
+        _PipeGuard.uninstall(guards)
+
+
+def _run(argv):
     try:
         args = build_parser().parse_args(argv)
     except _UsageExit as err:
         if "--json" in argv:
-            _json_error(err.line)
+            _json_error(err.line, CMD, None)
         return EXIT_BAD_INPUT
+    except SystemExit as exit_:         # --help, --version
+        return exit_.code if isinstance(exit_.code, int) else 0
     from .errors import SymkktInputError
 
     command = {"info": cmd_info, "kkt": cmd_kkt, "embed": cmd_embed, "verify": cmd_verify,
@@ -245,17 +319,14 @@ def main(argv=None):
         with limits_in_force(args):         # before any input is read
             return command(args)
     except SymkktInputError as err:
-        return _bad_input(args, err.line())
-    except BrokenPipeError:      # the reader went away (symkkt ... | head): not an error
-        sys.stderr.close()
-        return 0
+        return _bad_input(args, err)
     except OSError as err:       # a file the user named cannot be used: bad input, not a bug
         path = _user_file(err, args)
         if path is None:
             return _internal_error(err)
         from .output import os_error
 
-        return _bad_input(args, os_error(err, path, "cannot use the file").line())
+        return _bad_input(args, os_error(err, path, "cannot use the file"))
     except KeyboardInterrupt:
         sys.stderr.write("symkkt: interrupted\n")
         return 130
@@ -263,19 +334,90 @@ def main(argv=None):
         return _internal_error(err)
 
 
-def _bad_input(args, line):
+class _PipeGuard:
+    """A stand-in for ``sys.stdout`` or ``sys.stderr`` that survives a closed pipe.
+
+    On the first :class:`BrokenPipeError` the stream's descriptor is pointed at the null
+    device (as the Python documentation recommends for SIGPIPE), so the command runs on and
+    returns its verdict's exit code, and the interpreter's final flush does not fail.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.broken = False
+
+    @classmethod
+    def install(cls):
+        guards = []
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if stream is not None and not isinstance(stream, cls):
+                guard = cls(stream)
+                setattr(sys, name, guard)
+                guards.append((name, guard))
+        return [g for _, g in guards]
+
+    @staticmethod
+    def uninstall(guards):
+        for guard in guards:
+            for name in ("stdout", "stderr"):
+                if getattr(sys, name) is guard:
+                    setattr(sys, name, guard._stream)
+
+    def _closed(self):
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, AttributeError):     # no descriptor (a captured stream)
+            pass
+
+    def write(self, text):
+        if self.broken:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._closed()
+            return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if self.broken:
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.flush()        # now into the null device
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._closed()
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _bad_input(args, err):
     """Exit 2: one line on stderr (and with ``--json`` one error object on stdout)."""
+    line = err.line()
     sys.stderr.write(f"symkkt: {line}\n")
     if getattr(args, "json", False):
-        _json_error(line)
+        _json_error(line, err.file, err.place)
     return EXIT_BAD_INPUT
 
 
-def _json_error(line):
-    try:
-        print(json.dumps({"verdict": "error", "reason": line}, ensure_ascii=False))
-    except BrokenPipeError:     # pragma: no cover
-        pass
+def _json_error(line, file, place):
+    """The ``--json`` object of bad input: ``verdict``, ``reason`` (the whole line), ``place`` (the
+    file and the place in it, as the line starts) and ``file``."""
+    where = ": ".join(p for p in (file, place) if p) or None
+    print(json.dumps({"verdict": "error", "reason": line, "place": where, "file": file}, ensure_ascii=False))
 
 
 def _internal_error(err):
@@ -423,17 +565,19 @@ def cmd_verify(args):
                 raise CertificateUnreadable(problem)
             v = check_file(path, **options)
         except CertificateUnreadable as err:
-            rows.append({"file": path, "verdict": "unreadable", "reason": str(err)})
+            rows.append({"file": path, "verdict": "unreadable", "reason": str(err), "place": path})
             code = max(code, 2)
             continue
         rows.append({"file": path, "verdict": "valid" if v.valid else "invalid",
                      "claim": v.claim, "reason": v.reason,
-                     **({"clarke_set": v.clarke_set} if v.valid and v.clarke_set else {})})
+                     **({"clarke_set": v.clarke_set} if v.valid and getattr(v, "clarke_set", None) else {})})
         if not v.valid:
             code = max(code, 1) if code != 2 else code
     if args.json:
         verdict = {0: "holds", 1: "refuted", 2: "unreadable"}[code]
+        unreadable = [r["file"] for r in rows if r["verdict"] == "unreadable"]
         print(json.dumps({"verdict": verdict, "reason": f"{len(rows)} certificate(s) checked",
+                          **({"place": unreadable[0]} if unreadable else {}),
                           "certificates": rows}, ensure_ascii=False))
     else:
         for r in rows:

@@ -584,6 +584,53 @@ def _validator(name):
     return jsonschema.Draft202012Validator(schema(name))
 
 
+def _describe(value):
+    """What a file holds at a place, in the file's terms (numbers are read as text, so not ``str``).
+
+    Examples
+    --------
+    >>> [_describe(v) for v in ("3", None, {}, [], ["1"], True)]
+    ['the value 3', 'nothing (null)', 'a mapping', 'an empty list', 'a list', 'true']
+    """
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, str):
+        return f"the value {value if len(value) <= 40 else value[:40] + '...'}"
+    return f"the value {value!r}"
+
+
+def _looks_like(obj):
+    """The kind of input file ``obj`` looks like: ``'architecture'``, ``'data'``, ``'parameters'`` or None."""
+    if isinstance(obj, dict):
+        if "points" in obj:
+            return "data"
+        if "input" in obj or "layers" in obj:
+            return "architecture"
+        if "weight" in obj:
+            return "parameters"
+    if isinstance(obj, list) and obj and isinstance(obj[0], dict) and "weight" in obj[0]:
+        return "parameters"
+    return None
+
+
+_FILE_FORM = {"architecture": "{input: [...], layers: [...]}", "data": "points: [{x: [...], y: ...}]",
+              "parameters": "a list of {weight: ...}"}
+
+
+def _check_role(obj, role, ctx):
+    """Refuse a file of another kind given in ``role``'s place, with the command-line order as a hint."""
+    kind = _looks_like(obj)
+    if kind is not None and kind != role:
+        ctx.fail(f"this looks like {'an' if kind[0] == 'a' else 'a'} {kind} file ({_FILE_FORM[kind]}), not "
+                 f"{'an' if role[0] == 'a' else 'a'} {role} file; the order is ARCH DATA PARAMS", None)
+
+
 def _where(path):
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
@@ -599,6 +646,8 @@ class _Ctx:
         raise cls(message, self.file, place)
 
     def num(self, value, place):
+        if value is None or isinstance(value, (bool, list, dict)):
+            self.fail(f"expected a number, got {_describe(value)}", place)
         if isinstance(value, _FloatText) and self.float_input:
             value = float(value)
         v = parse_number(value, self.file, place, self.float_input)
@@ -615,7 +664,7 @@ class _Ctx:
 
     def mapping(self, obj, place, allowed, required=()):
         if not isinstance(obj, dict):
-            self.fail(f"expected a mapping with keys {', '.join(allowed) or '(none)'}, got {type(obj).__name__}", place)
+            self.fail(f"expected a mapping with keys {', '.join(allowed) or '(none)'}, got {_describe(obj)}", place)
         for key in obj:
             if key not in allowed:
                 self.fail(f"unknown key {key!r}; allowed: {', '.join(allowed) or '(none)'}", f"{place}.{key}".lstrip("."))
@@ -626,7 +675,7 @@ class _Ctx:
 
     def list(self, obj, place, what="a list"):
         if not isinstance(obj, list) or not obj:
-            self.fail(f"expected {what}, got {'an empty list' if obj == [] else type(obj).__name__}", place)
+            self.fail(f"expected {what}, got {_describe(obj)}", place)
         return obj
 
     def checked(self, obj, name, build):
@@ -733,8 +782,10 @@ def architecture_from_json(obj, source="<python>"):
     ctx = _Ctx(source)
 
     def build():
+        _check_role(obj, "architecture", ctx)
         ctx.mapping(obj, "", ("input", "layers"), ("input", "layers"))
-        dims = tuple(ctx.int(v, f"input[{j}]") for j, v in enumerate(ctx.list(obj["input"], "input")))
+        dims = tuple(ctx.int(v, f"input[{j}]") for j, v in
+                     enumerate(ctx.list(obj["input"], "input", "a list of sizes such as [2] or [1, 3]")))
         layers = ctx.list(obj["layers"], "layers", "a list of layers")
         return Architecture(dims, tuple(_layer(s, f"layers[{i}]", ctx) for i, s in enumerate(layers)), source)
     return ctx.checked(obj, "architecture", build)
@@ -758,8 +809,9 @@ def _fit(s, shape, arch, place, ctx):
     if arch is not None:
         n = math.prod(arch.input)
         if s not in (arch.input, (n,)):
-            ctx.fail(f"x has {math.prod(s)} entries (shape {list(s)}); the architecture's input {list(arch.input)} "
-                     f"needs {n}", place, ShapeError)
+            wanted = f"shape {list(arch.input)}" + (f" (or flat, shape [{n}])" if len(arch.input) > 1 else "")
+            ctx.fail(f"x has shape {list(s)} ({math.prod(s)} entries); the architecture's input needs {wanted}",
+                     place, ShapeError)
         return arch.input
     if shape is not None and s != shape:
         ctx.fail(f"x has shape {list(s)} but points[0].x has shape {list(shape)}", place, ShapeError)
@@ -805,6 +857,7 @@ def data_from_json(obj, source="<python>", arch=None, float_input=False):
         limits.check("points", len(obj["points"]), source, "points")
 
     def build():
+        _check_role(obj, "data", ctx)
         ctx.mapping(obj, "", ("points",), ("points",))
         X, y, shape = [], [], None
         for k, p in enumerate(ctx.list(obj["points"], "points", "a non-empty list of points")):
@@ -830,8 +883,8 @@ def _csv_data(text, arch, ctx):
                 if len(cells) < 2 or cells != [f"x{j}" for j in range(1, len(cells))] + ["y"]:
                     ctx.fail(f"the CSV header must be x1,...,xd,y; got {','.join(cells)}", line)
                 if arch is not None and len(cells) - 1 != math.prod(arch.input):
-                    ctx.fail(f"the data have {len(cells) - 1} input columns; the architecture's input "
-                             f"{list(arch.input)} needs {math.prod(arch.input)}", line, ShapeError)
+                    ctx.fail(f"the data have {len(cells) - 1} input columns; the architecture's input has shape "
+                             f"{list(arch.input)}, written flat in {math.prod(arch.input)} columns", line, ShapeError)
                 continue
             if len(cells) != len(header):
                 ctx.fail(f"expected {len(header)} values, got {len(cells)}", line)
@@ -849,10 +902,10 @@ def _exact(value, shape, place, ctx, what):
     """Read a nested list of numbers of exactly ``shape``."""
     if not shape:
         if isinstance(value, (list, dict)):
-            ctx.fail(f"expected a number, got a {type(value).__name__} ({what})", place, ShapeError)
+            ctx.fail(f"expected a number, got {_describe(value)} ({what})", place, ShapeError)
         return ctx.num(value, place)
     if not isinstance(value, list) or len(value) != shape[0]:
-        got = f"{len(value)} entries" if isinstance(value, list) else f"a {type(value).__name__}"
+        got = f"{len(value)} entries" if isinstance(value, list) else _describe(value)
         ctx.fail(f"expected a list of {shape[0]} entries, got {got} ({what})", place, ShapeError)
     return tuple(_exact(v, shape[1:], f"{place}[{i}]", ctx, what) for i, v in enumerate(value))
 
@@ -897,6 +950,7 @@ def parameters_from_json(obj, arch, source="<python>", float_input=False):
     ctx = _Ctx(source, float_input)
 
     def build():
+        _check_role(obj, "parameters", ctx)
         if not isinstance(obj, list):
             ctx.fail("expected a list with one {weight: ..., bias: ...} entry per weight layer", None)
         specs = arch.param_shapes()

@@ -1,8 +1,8 @@
-"""The ``symkkt`` command line: verdicts, exit codes, certificates and bad input (CONTRACT.md).
+"""The ``symkkt`` command line: verdicts, exit codes, certificates and bad input (docs/formats.md).
 
 Most checks call :func:`symkkt.cli.main` in-process (fast); the ones about the process itself
 (``--help`` without sympy, exit statuses, no code execution) run ``python -m symkkt.cli``.
-Expected values come from THEORY.md §6 and from reasoning written next to each case.
+Expected values come from the worked instance (docs/mathematics.md §8) and from reasoning written next to each case.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def run(*args, cwd=None):
 
 
 def contract_digest(cert):
-    """The digest as CONTRACT.md defines it (computed here, not with symkkt's helper)."""
+    """The digest as docs/formats.md defines it (computed here, not with symkkt's helper)."""
     body = {k: v for k, v in cert.items() if k not in ("digest", "provenance")}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -88,7 +88,7 @@ def test_kkt_example1_holds_with_theory_multipliers(example1_cert):
     assert proc.stderr == ""
     obj = json.loads(proc.stdout)
     assert obj["verdict"] == "holds" and obj["reason"]
-    # THEORY.md §6: λ = (1, 1/√2, 0), margins (1, 1, 3), active set {0, 1}, ‖θ‖² = 2 + √2
+    # docs/mathematics.md §8: λ = (1, 1/√2, 0), margins (1, 1, 3), active set {0, 1}, ‖θ‖² = 2 + √2
     assert len(obj["multipliers"]) == 3
     for got, want in zip(obj["multipliers"], [1, sympy.sqrt(2) / 2, 0]):
         assert same_number(got, want), (got, want)

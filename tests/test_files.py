@@ -600,7 +600,8 @@ def test_options_and_files_in_any_order(here, capsys):
 def test_json_bad_input_prints_an_error_object(here, capsys):
     code, out, err = call(capsys, "kkt", ARCH, DATA, "missing.yaml", "--json")
     assert code == 2 and len(err.splitlines()) == 1
-    assert json.loads(out) == {"verdict": "error", "reason": "missing.yaml: file not found"}
+    assert json.loads(out) == {"verdict": "error", "reason": "missing.yaml: file not found",
+                               "place": "missing.yaml", "file": "missing.yaml"}
     code, out, err = call(capsys, "kkt", ARCH, "--json")
     assert code == 2 and json.loads(out)["verdict"] == "error" and "usage error" in err
 

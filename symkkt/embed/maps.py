@@ -443,6 +443,40 @@ def coefficient_problems(step):
     return out
 
 
+#: how to write one entry of a splits file
+SPLITS_FORM = ('write each step as "L:U:c1,c2,..." or as a mapping with one key: {split: "L:U:c1,..."}, '
+               '{critical_split: "L:U:ALPHA"} or {null: L} (LAYER L 1-based, UNIT U 0-based)')
+
+
+def _describe(value):
+    if isinstance(value, dict):
+        return f"a mapping with keys {', '.join(map(repr, value)) or '(none)'}"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing (null)" if value is None else repr(value)
+
+
+def _splits_entry(item, file, place):
+    """``(kind, text)`` of one entry of a splits file.
+
+    YAML reads the key ``null`` (as in ``{null: 1}``) as no value at all, so a ``None`` key is
+    read as ``"null"``.
+    """
+    from ..errors import SchemaError
+
+    if isinstance(item, str):
+        return "split", item
+    if isinstance(item, dict) and len(item) == 1:
+        (kind, text), = item.items()
+        kind = "null" if kind is None else kind
+        if kind not in ("split", "critical_split", "null"):
+            raise SchemaError(f"unknown step {kind!r}; {SPLITS_FORM}", file, place)
+        if not isinstance(text, str) or not text.strip():
+            raise SchemaError(f"{kind} needs a value, got {_describe(text)}; {SPLITS_FORM}", file, f"{place}.{kind}")
+        return kind, text
+    raise SchemaError(f"got {_describe(item)}; {SPLITS_FORM}", file, place)
+
+
 def load_splits(path):
     """Read a splits file: ``splits:`` a list of steps, applied in order.
 
@@ -455,20 +489,15 @@ def load_splits(path):
     file = str(path)
     obj = _read(path, (".yaml", ".yml", ".json"))
     if not isinstance(obj, dict) or set(obj) != {"splits"}:
-        raise SchemaError("expected a mapping with the single key 'splits'", file)
+        raise SchemaError(f"expected a mapping with the single key 'splits', got {_describe(obj)}; "
+                          f"for example splits: [\"1:0:3/5,4/5\", {{null: 1}}]", file)
     items = obj["splits"]
     if not isinstance(items, list) or not items:
-        raise SchemaError("expected a non-empty list of steps", file, "splits")
+        raise SchemaError(f"expected a non-empty list of steps, got {_describe(items)}; {SPLITS_FORM}", file, "splits")
     steps = []
     for i, item in enumerate(items):
         place = f"splits[{i}]"
-        if isinstance(item, str):
-            kind, text = "split", item
-        elif isinstance(item, dict) and len(item) == 1 and next(iter(item)) in ("split", "critical_split", "null"):
-            kind, text = next(iter(item.items()))
-            text = str(text)
-        else:
-            raise SchemaError("expected \"L:U:c1,...\" or one of split / critical_split / null", file, place)
+        kind, text = _splits_entry(item, file, place)
         try:
             step = parse_step(text, kind)
         except SymkktInputError as err:

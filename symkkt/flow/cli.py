@@ -12,7 +12,8 @@ import math
 import sys
 import time
 
-from ..cli import add_limit_argument, add_split_arguments, int_arg, split_steps
+from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, INDICES, PARAMS_HELP, HelpFormatter, add_limit_argument,
+                   add_split_arguments, int_arg, split_steps)
 
 CMD = "<command line>"
 
@@ -25,10 +26,13 @@ def add_parser(subparsers):
         description="Train the narrow net from PARAMS and the wide net from T*PARAMS with the same optimizer "
                     "and report |eta_k - T theta_k| over the steps, in a stated arithmetic tier. Exit 0 holds "
                     "(exactly 0 / certified bound / below the tier's tolerance), 1 refuted, 3 inconclusive, "
-                    "2 bad input.")
-    p.add_argument("arch")
-    p.add_argument("data")
-    p.add_argument("params", help="starting parameters theta_0 of the narrow net")
+                    "2 bad input. The files come in the order ARCH DATA PARAMS. " + INDICES,
+        epilog=f"{EXIT_CODES}\n\nexample:\n  symkkt flow arch.yaml data.yaml params.yaml --split 1:0:3/5,4/5 "
+               "--steps 50 --precision 50",
+        formatter_class=HelpFormatter)
+    p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
+    p.add_argument("data", metavar="DATA", help=DATA_HELP + ", labels +1 or -1")
+    p.add_argument("params", metavar="PARAMS", help="starting parameters theta_0 of the narrow net: " + PARAMS_HELP)
     add_split_arguments(p, dest="split_steps")
     p.add_argument("--loss", choices=("exp", "logistic", "squared_hinge"),
                    help="margin loss (default: exp; squared_hinge with --exact)")
