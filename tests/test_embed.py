@@ -380,19 +380,17 @@ def test_cli_data_without_params_and_out_params_without_params(capsys):
     assert main(["embed", arch, "--split", "1:0:1", "--out-params", "x.yaml"]) == 2
 
 
-# -- the worked instances of shared/cases --------------------------------------------------------
-def test_shared_example1_splits(shared_cases):
-    folder = os.path.join(shared_cases, "example1")
-    expected = yaml.safe_load(open(os.path.join(folder, "expected.yaml")))
+# -- the worked instance example1 (docs/mathematics.md §8) ---------------------------------------
+def test_example1_splits_match_hand_derived_answers(example1_expected):
     problem, theta = load_example("example1")
-    for case in expected["splits"]:
+    for case in example1_expected["splits"]:
         res = decide(chain(problem.network, [parse_step(case["split"])]), problem.data, theta)
         assert res.properties["isometry"].verdict == case["isometry"]
         assert res.properties["output_preserved"].verdict == case["output_preserved"]
         assert res.properties["kkt_transfer"].verdict == case["kkt_of_image"]
 
 
-# -- critical embeddings on data ([B], THEORY.md §5) ----------------------------------------------
+# -- critical embeddings on data ([B], docs/mathematics.md §6) -------------------------------------
 def _saddle(alpha):
     from symkkt.api import load_data, load_parameters
     arch, data, params = example_paths("saddle")

@@ -20,7 +20,9 @@ backward
     connections, is a bilinear form in (δ, h); matching it against s·(the form of one narrow
     parameter) gives a matrix S with ∇Φ̃(Tθ; x) = S ∇Φ(θ; x).  Units that never reach the output
     (positions that average pooling drops or that a stride never reads, :func:`dead_units`) have
-    δ = 0 for every θ and x; their terms are dropped from both sides before matching.
+    δ = 0 for every θ and x; their terms are dropped from both sides before matching.  The
+    induction stops at the first weight layer: what lies below it (pooling of the input) has
+    no parameters.
 
 The relations' candidates come from the map's per-unit multipliers; every one is re-checked
 as an exact identity, so a wrong candidate can only make a proof fail, never succeed. A failed
@@ -127,6 +129,11 @@ def connections(arch, li):
 
 def _units_per_channel(shape):
     return math.prod(shape[1:]) if len(shape) > 1 else 1
+
+
+def _in_shape(arch, li):
+    """The shape entering layer ``li`` (the network input for the first layer)."""
+    return tuple(arch.shapes[li - 1]) if li else tuple(arch.input)
 
 
 def _pool_windows(in_shape, out_shape, kernel):
@@ -414,8 +421,8 @@ class _Prover:
 
     def _pool_forward(self, li, M):
         layer = self.dst.arch.layers[li]
-        in_d = tuple(self.dst.arch.shapes[li - 1])
-        in_s = tuple(self.src.arch.shapes[li - 1])
+        in_d = _in_shape(self.dst.arch, li)
+        in_s = _in_shape(self.src.arch, li)
         out_d = tuple(self.dst.arch.shapes[li])
         ker = layer.kernel
         par, fac, const = [], [], []
@@ -475,11 +482,12 @@ class _Prover:
                 if bad:
                     return Proof(False, steps, f"weight layer {w}: {bad}"), None
                 steps.append(f"weight layer {w}: ∇_W̃ Φ̃ = S·∇_W Φ as bilinear forms in (δ, h)")
-                if w > 1:
-                    R = self._backprop(li, w, Q, M)
-                    if isinstance(R, str):
-                        return Proof(False, steps, f"weight layer {w}: {R}"), None
-                    steps.append(f"weight layer {w}: W̃(Tθ)ᵀ·Q = R·W(θ)ᵀ (backward relation)")
+                if w == 1:
+                    break       # only parameter-free layers (pooling, flatten of the input) lie below
+                R = self._backprop(li, w, Q, M)
+                if isinstance(R, str):
+                    return Proof(False, steps, f"weight layer {w}: {R}"), None
+                steps.append(f"weight layer {w}: W̃(Tθ)ᵀ·Q = R·W(θ)ᵀ (backward relation)")
             elif layer.kind == "avgpool":
                 R = self._pool_backward(li, R)
         steps.append("∇Φ̃(Tθ; x) = S ∇Φ(θ; x) for all θ, x off kinks")
@@ -575,8 +583,8 @@ class _Prover:
 
     def _pool_backward(self, li, R):
         layer = self.dst.arch.layers[li]
-        in_d = tuple(self.dst.arch.shapes[li - 1])
-        in_s = tuple(self.src.arch.shapes[li - 1])
+        in_d = _in_shape(self.dst.arch, li)
+        in_s = _in_shape(self.src.arch, li)
         out_d, out_s = tuple(self.dst.arch.shapes[li]), tuple(self.src.arch.shapes[li])
         ker = layer.kernel
         par, fac = [-1] * math.prod(in_d), [self.zero] * math.prod(in_d)
