@@ -400,14 +400,14 @@ def _yaml_scalar(loader, event, file):
     raise SchemaError(f"not valid YAML: {what} not supported", file, _line(event.start_mark))
 
 
-def _yaml_load(text, file):
+def _yaml_load(text, file, parser=None):
     """Read one YAML document into lists, dicts and text, without recursion.
 
     Built from the parser's events with an explicit stack, so the ``nesting`` limit is
     checked as the document opens a level; aliases (``*name``, which can expand a small file
     into a huge one), duplicate keys, non-scalar keys and unusual tags are refused.
     """
-    loader = _YamlParser(text)
+    loader = (parser or _YamlParser)(text)
     nesting, stack, root, documents = limits.get("nesting"), [], None, 0
     try:
         while True:
@@ -555,7 +555,14 @@ def _read(path, kinds):
         _check_nesting(obj, file)
     else:
         try:
-            obj = _yaml_load(text, file)
+            try:
+                obj = _yaml_load(text, file)
+            except yaml.YAMLError as e:
+                if "nesting depth" not in str(getattr(e, "problem", None) or e):
+                    raise
+                # libyaml refuses more than 1000 levels while scanning ahead, before the first
+                # event; the pure-Python parser goes event by event, so the nesting limit decides
+                obj = _yaml_load(text, file, yaml.SafeLoader)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             raise SchemaError(f"not valid YAML: {getattr(e, 'problem', None) or e}", file, _line(mark)) from None
