@@ -50,8 +50,9 @@ def add_parser(subparsers):
                       help="arb ball arithmetic with DIGITS digits: a rigorous bound on the deviation")
     tier.add_argument("--float", action="store_true", help="float64, for comparison with [A]")
     p.add_argument("--optimizer", default="gd", metavar="OPT",
-                   help="gd (default), momentum:BETA, weight_decay:KAPPA, adam[:B1,B2,EPS] (not equivariant), "
-                        "or rk4 (gradient flow, RK4 with step --lr)")
+                   help="gd (default; full batch unless --batch), sgd (gd on mini-batches: needs --batch B, "
+                        "refused without it), momentum:BETA, weight_decay:KAPPA, adam[:B1,B2,EPS] (not "
+                        "equivariant), or rk4 (gradient flow, RK4 with step --lr)")
     p.add_argument("--batch", type=int_arg, metavar="B", help="mini-batch size (default: full batch)")
     p.add_argument("--seed", type=int_arg, default=0, metavar="S", help="seed of the batch order (default 0)")
     same = p.add_mutually_exclusive_group()
@@ -61,9 +62,9 @@ def add_parser(subparsers):
                       help="the wide net draws its own batches (seed S+1): the negative control")
     p.add_argument("--record-every", type=int_arg, metavar="K",
                    help="keep every K-th step in the series (default: about 100 records)")
-    p.add_argument("--max-bits", type=int_arg, default=2_000_000, metavar="BITS",
-                   help="--exact: stop (inconclusive) when exact numbers exceed BITS bits (default 2000000; "
-                        "each step roughly triples them)")
+    p.add_argument("--max-bits", type=int_arg, default=3_000_000, metavar="BITS",
+                   help="--exact: stop (inconclusive) when exact numbers exceed BITS bits (default 3000000; "
+                        "each step roughly triples them: example1 reaches 2.4 million bits at step 12)")
     p.add_argument("--kkt-check", action="store_true",
                    help="also run the exact KKT checker on the rounded final direction")
     p.add_argument("--engine", choices=("auto", "shallow", "dense", "generic"), default="auto",

@@ -42,6 +42,8 @@ import numpy as np
 import flint
 from flint import arb
 
+from .arith import format_arb, format_upper
+
 __all__ = ["Meter", "Deviation", "PointDiagnostics"]
 
 
@@ -160,6 +162,45 @@ class Meter:
             if not (ne > 0 and nt > 0):
                 return None
             return _norm_ball([e / ne - t / nt for e, t in zip(ea, img)])
+
+    def direction_figure(self, theta, eta):
+        """``(text, tier)``: ‖η/‖η‖ − Tθ/‖Tθ‖‖ as reported and the tier it was computed in.
+
+        Exact tier: 0 exactly when η = λ·Tθ for an exact λ > 0 (in particular when η = Tθ);
+        otherwise the directions differ and the figure is a rigorous upper bound. Ball tier: a
+        rigorous upper bound. Rounding tiers: the value at the stored iterates (observed).
+        ``text`` is ``None`` when η or Tθ is 0 (no direction).
+        """
+        ar = self.ar
+        if ar.name == "exact":
+            par = self._exactly_parallel(theta, eta)
+            if par is None:
+                return None, "exact (eta_N or T theta_N is 0: no direction)"
+            if par:
+                return "0", "exact"
+        d = self.direction_deviation(theta, eta)
+        if d is None:
+            return None, ("exact (eta_N or T theta_N is 0: no direction)" if ar.name == "exact"
+                          else f"{ar.label} (observed: no direction)")
+        if ar.rigorous:
+            return format_upper(d), "rigorous enclosure (upper bound)"
+        return format_arb(d), f"{ar.label} (observed)"
+
+    def _exactly_parallel(self, theta, eta):
+        """Exact tier: whether η = λ·Tθ for some λ > 0 (``None`` if η or Tθ is 0; ``False`` also
+        when the number field is not Q and η ≠ Tθ, leaving the figure to a rigorous bound)."""
+        ar = self.ar
+        img = ar.take(theta, self._keep) * self._coef_exact
+        if ar.is_zero(img) or ar.is_zero(eta):
+            return None
+        if ar.is_zero(eta - img):
+            return True
+        if ar.domain.field.degree != 1:
+            return False
+        e, t = list(eta.c[0]), list(img.c[0])
+        r = next(i for i, x in enumerate(t) if x != 0)
+        lam = e[r] / t[r]
+        return lam > 0 and all(a == lam * b for a, b in zip(e, t))
 
     # -- per-net figures ------------------------------------------------------------------------
     def norm2(self, theta):

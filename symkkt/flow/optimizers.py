@@ -7,6 +7,7 @@ points (RK4). Whether it keeps η_k = Tθ_k is a property of its formula ([A] Th
 ``--optimizer``             update                                        equivariant
 ==========================  ===========================================  ===================
 ``gd``                      θ ← θ − lr g                                  yes (linear)
+``sgd``                     gd on mini-batches (needs ``--batch B``)      yes, same batches
 ``momentum:β``              v ← β v + g; θ ← θ − lr v  (v₀ = 0)           yes (linear)
 ``weight_decay:κ``          θ ← θ − lr (g + κ θ)                          yes (linear)
 ``adam[:β1,β2,ε]``          bias-corrected Adam, elementwise √            no (elementwise)
@@ -42,7 +43,7 @@ import sympy
 from ..errors import UsageError
 from ..numbers import exact_sign, format_number, parse_number
 
-__all__ = ["Optimizer", "parse_optimizer", "GD", "Momentum", "WeightDecay", "Adam", "RK4"]
+__all__ = ["Optimizer", "parse_optimizer", "GD", "SGD", "Momentum", "WeightDecay", "Adam", "RK4"]
 
 
 class Optimizer:
@@ -56,6 +57,8 @@ class Optimizer:
     #: by one common factor (so a first-layer pre-activation exactly 0 at the start stays 0; the
     #: kink rule of :mod:`symkkt.flow.kinks` relies on it). False unless an optimizer declares it.
     keeps_idle_coordinates = False
+    #: the optimizer is defined on mini-batches only (``sgd``): a run without a batch size is refused
+    needs_batch = False
 
     def __init__(self, label=None):
         self.label = label or self.name
@@ -88,6 +91,13 @@ class GD(Optimizer):
 
     def step(self, ar, theta, state, grad, grad_fn):
         return theta - grad * state["lr"], state
+
+
+class SGD(GD):
+    """Stochastic gradient descent: the gd update on the mini-batch gradient (needs a batch size)."""
+
+    name = "sgd"
+    needs_batch = True
 
 
 class Momentum(Optimizer):
@@ -194,7 +204,7 @@ def _num(text, place):
 
 
 def parse_optimizer(text):
-    """Read ``--optimizer`` text: ``gd``, ``momentum:β``, ``weight_decay:κ``, ``adam[:β1,β2,ε]``, ``rk4``.
+    """Read ``--optimizer`` text: ``gd``, ``sgd``, ``momentum:β``, ``weight_decay:κ``, ``adam[:β1,β2,ε]``, ``rk4``.
 
     Raises
     ------
@@ -219,8 +229,8 @@ def parse_optimizer(text):
 
     if name in ("gd", "sgd"):
         if arg:
-            fail("gd takes no parameter (the learning rate is --lr)")
-        return GD(label="gd")
+            fail(f"{name} takes no parameter (the learning rate is --lr)")
+        return GD(label="gd") if name == "gd" else SGD(label="sgd")
     if name in ("rk4", "flow"):
         if arg and arg.strip().lower() != "rk4":
             fail("the gradient-flow integrator is rk4")
@@ -252,4 +262,4 @@ def parse_optimizer(text):
             if exact_sign(vals[2]) <= 0:
                 fail(f"Adam ε must be > 0, got {format_number(vals[2])}")
         return Adam(*vals, label="adam" if not arg else f"adam:{','.join(format_number(v) for v in vals)}")
-    fail("unknown optimizer; choose gd, momentum:β, weight_decay:κ, adam[:β1,β2,ε] or rk4")
+    fail("unknown optimizer; choose gd, sgd (with --batch), momentum:β, weight_decay:κ, adam[:β1,β2,ε] or rk4")

@@ -89,7 +89,8 @@ class FlowSettings:
     digits : int
         Decimal digits for ``precision`` and ``balls``.
     optimizer : str or Optimizer
-        ``gd``, ``momentum:β``, ``weight_decay:κ``, ``adam[:β1,β2,ε]`` or ``rk4``.
+        ``gd``, ``sgd`` (gd on mini-batches: needs ``batch``), ``momentum:β``, ``weight_decay:κ``,
+        ``adam[:β1,β2,ε]`` or ``rk4``.
     batch : int or None
         Mini-batch size (None: full batch).
     seed : int
@@ -105,9 +106,11 @@ class FlowSettings:
         Also run the exact KKT checker on the (rounded) final direction.
     max_bits : int
         Exact tier: stop (inconclusive) once a numerator or denominator of θ_k or η_k exceeds this
-        many bits. Each GD step roughly triples the size (θ_{k+1} is a cubic polynomial in θ_k for a
-        two-layer net and the squared hinge), so the budget is a handful of steps: example1 takes
-        0.1 s for 8 steps, 3 s for 10, 40 s for 12 (2.4 million bits).
+        many bits (default 3000000). Each GD step roughly triples the size (θ_{k+1} is a cubic
+        polynomial in θ_k for a two-layer net and the squared hinge), so the budget is a handful of
+        steps: example1 takes 0.1 s for 8 steps, 3 s for 10 and about a minute for 12, whose numbers
+        reach 2,385,158 bits (within the default); step 13 would reach 7.2 million bits, so a
+        longer run stops there, inconclusive.
     """
 
     loss: str = "exp"
@@ -124,7 +127,7 @@ class FlowSettings:
     engine: str = "auto"
     backend: str = "arb"
     kkt_check: bool = False
-    max_bits: int = 2_000_000
+    max_bits: int = 3_000_000
 
     def validated(self):
         """A copy with parsed numbers and optimizer; :class:`UsageError` on bad values."""
@@ -152,6 +155,9 @@ class FlowSettings:
         if opt.needs_sqrt and s.tier == "exact":
             raise UsageError(f"{opt.label} needs square roots, which --exact does not do; use "
                              "--precision, --balls or --float", _CMD, f"--optimizer {opt.label}")
+        if opt.needs_batch and s.batch is None:
+            raise UsageError("sgd is gd on mini-batches: give --batch B (or use --optimizer gd for full-batch "
+                             "gradient descent)", _CMD, f"--optimizer {opt.label}")
         if s.batch is not None:
             if not isinstance(s.batch, int) or s.batch <= 0:
                 raise UsageError(f"must be a positive integer, got {s.batch}", _CMD, "--batch")
@@ -355,9 +361,11 @@ class _Run:
     def _kink_report(self):
         """How the kinks were decided (counts over all gradient evaluations)."""
         if self.ar.name == "exact":
-            return {"rule": "exact signs; lower end of the Clarke interval at a pre-activation exactly 0 "
+            return {"tier": "exact",
+                    "rule": "exact signs; lower end of the Clarke interval at a pre-activation exactly 0 "
                             "(children of a split unit are exactly 0 together with their parent)"}
         return {"rule": RULE_TEXT, "narrow": self.kinkN.summary(), "wide": self.kinkW.summary(),
+                "tier": _figure_tiers(self.ar)["decrease"],
                 "statement": "kink decisions: exact_at_start (exact signs at theta_0 and T theta_0), "
                              "idle_first_layer (proved still exactly 0), certified_zero (ball exactly 0), "
                              "below_threshold (precision/float: |parent-equivalent value| <= u^(3/4) * scale), "
@@ -410,9 +418,9 @@ class FlowResult:
     _first_nonzero: object = None
     _first_over: object = None
     _gamma_flags: dict = field(default_factory=lambda: {"narrow": [], "wide": []})
-    _gamma_checked: int = 0
+    _gamma_checked: dict = field(default_factory=lambda: {"narrow": 0, "wide": 0})
     _smoothed_flags: dict = field(default_factory=lambda: {"narrow": [], "wide": []})
-    _smoothed_checked: int = 0
+    _smoothed_checked: dict = field(default_factory=lambda: {"narrow": 0, "wide": 0})
 
     # -- accumulation ---------------------------------------------------------------------------
     def _add_deviation(self, k, dev, norm, ar):
@@ -435,11 +443,11 @@ class FlowResult:
         if prev is not None:
             pk, pq, pg, pgs = prev
             if pq > 0 and qmin > 0:
-                self._gamma_checked += side == "narrow"
+                self._gamma_checked[side] += 1
                 if _dropped(meter, ar, g, pg):
                     self._gamma_flags[side].append(k)
             if pgs is not None and gs is not None:
-                self._smoothed_checked += side == "narrow"
+                self._smoothed_checked[side] += 1
                 if _dropped(meter, ar, gs, pgs):
                     self._smoothed_flags[side].append(k)
         return (k, qmin, g, gs)
@@ -530,24 +538,21 @@ class FlowResult:
 
     def _diagnose(self, meter, problem, s, theta, eta):
         S = self.series
-        flags = self._gamma_flags
+        tiers = _figure_tiers(meter.ar)
         self.diagnostics["gamma_monotone"] = {
-            "holds": not flags["narrow"] and not flags["wide"],
-            "checked_steps": self._gamma_checked,
+            "holds": not self._gamma_flags["narrow"] and not self._gamma_flags["wide"],
+            "checked_steps": self._gamma_checked["narrow"],
             "where": "every step" if s.batch is None else "recorded steps (mini-batches)",
-            "decreasing_steps_narrow": flags["narrow"][:50],
-            "decreasing_steps_wide": flags["wide"][:50],
-            "count": len(flags["narrow"]) + len(flags["wide"]),
-            "statement": "gamma-bar = q_min/|theta|^L non-decreasing (flagged, not assumed: with more than one "
-                         "data point it may decrease, docs/mathematics.md section 9)",
+            **_per_net(self._gamma_flags, self._gamma_checked),
+            "tier": tiers["decrease"], "decided_by": tiers["decrease_rule"],
+            "statement": "gamma-bar = q_min/|theta|^L non-decreasing, per net (flagged, not assumed: with more "
+                         "than one data point it may decrease, docs/mathematics.md section 9)",
         }
-        sf = self._smoothed_flags
         self.diagnostics["smoothed_margin_monotone"] = {
-            "holds": not sf["narrow"] and not sf["wide"],
-            "checked_steps": self._smoothed_checked,
-            "decreasing_steps_narrow": sf["narrow"][:50],
-            "decreasing_steps_wide": sf["wide"][:50],
-            "count": len(sf["narrow"]) + len(sf["wide"]),
+            "holds": not self._smoothed_flags["narrow"] and not self._smoothed_flags["wide"],
+            "checked_steps": self._smoothed_checked["narrow"],
+            **_per_net(self._smoothed_flags, self._smoothed_checked),
+            "tier": tiers["decrease"], "decided_by": tiers["decrease_rule"],
             "statement": "smoothed margin log(1/L_sum)/|theta|^L (exp; logistic: log(1/(e^L_sum - 1))) "
                          "non-decreasing once L_sum < l(0): the Lyu-Li theorem for gradient flow; "
                          "gamma-bar itself need not be monotone (gamma~ <= gamma-bar <= gamma~ + log(n)/|theta|^L)",
@@ -558,23 +563,27 @@ class FlowResult:
         self.diagnostics["kkt_residual"] = {
             "first": eps[0][1] if eps else None, "last": eps[-1][1] if eps else None,
             "decreased": (eps[-1][1] < eps[0][1]) if len(eps) > 1 else None,
-            "increasing_steps": ups[:50], "recorded": len(eps),
+            "increasing_steps": ups[:50], "recorded": len(eps), "tier": tiers["estimate"],
             "statement": "Lyu-Li (eps, delta)-KKT residual of theta_k / q_min^(1/L), recorded steps",
         }
         final = {}
-        d = meter.direction_deviation(theta, eta)
-        final["direction_deviation"] = None if d is None else (format_upper(d) if meter.ar.rigorous and
-                                                                 meter.ar.name != "exact" else format_arb(d))
-        final["statement"] = ("|eta_N/|eta_N| - T theta_N/|theta_N|| (the omega-limit statement of [A] Thm 5.4 "
+        final["direction_deviation"], direction_tier = meter.direction_figure(theta, eta)
+        final["statement"] = ("|eta_N/|eta_N| - T theta_N/|T theta_N|| (the omega-limit statement of [A] Thm 5.4 "
                               "relates the limit directions by T)")
+        final_tiers = {"direction_deviation": direction_tier}
         if getattr(self, "_last_points", None):
             pn, pw = self._last_points
             fn, fw = pn.floats(), pw.floats()
-            final.update(gamma_narrow=fn["gamma"], gamma_wide=fw["gamma"],
-                         kkt_residual_narrow=fn["kkt_eps"], kkt_residual_wide=fw["kkt_eps"],
-                         kkt_slackness_narrow=fn["kkt_delta"], kkt_slackness_wide=fw["kkt_delta"])
+            figures = dict(gamma_narrow=fn["gamma"], gamma_wide=fw["gamma"],
+                           kkt_residual_narrow=fn["kkt_eps"], kkt_residual_wide=fw["kkt_eps"],
+                           kkt_slackness_narrow=fn["kkt_delta"], kkt_slackness_wide=fw["kkt_delta"])
+            final.update(figures)
+            final_tiers.update(dict.fromkeys(figures, tiers["estimate"]))
         if s.kkt_check and self.steps_done == s.steps:
             final["kkt_checker"] = _kkt_cross_check(problem, meter, theta)
+            final_tiers["kkt_checker"] = "exact (the KKT checker on theta_N rounded to rationals)"
+        final["tiers"] = final_tiers
+        final["tier_legend"] = tiers["legend"]
         self.final = final
 
     # -- output ---------------------------------------------------------------------------------
@@ -679,23 +688,25 @@ class FlowResult:
         g = self.diagnostics.get("gamma_monotone", {})
         if g:
             lines.append("  gamma-bar    non-decreasing once margins > 0: "
-                         + ("yes" if g["holds"] else f"NO at {g['count']} steps, first "
-                            f"{(g['decreasing_steps_narrow'] + g['decreasing_steps_wide'])[:5]}")
-                         + f" ({g['checked_steps']} steps checked, "
-                         f"{g['where']})")
+                         + (f"yes ({g['checked_steps']} steps checked" if g["holds"] else f"{_decreases(g)} (")
+                         + f"{', ' if g['holds'] else ''}{g['where']}; {g['tier']})")
         sm = self.diagnostics.get("smoothed_margin_monotone", {})
         if sm and sm["checked_steps"]:
-            lines.append("  smoothed     Lyu-Li margin non-decreasing: " + ("yes" if sm["holds"] else
-                         f"NO at steps {sm['decreasing_steps_narrow'][:5]}{sm['decreasing_steps_wide'][:5]}")
-                         + f" ({sm['checked_steps']} steps checked)")
+            lines.append("  smoothed     Lyu-Li margin non-decreasing: "
+                         + (f"yes ({sm['checked_steps']} steps checked; " if sm["holds"] else f"{_decreases(sm)} (")
+                         + f"{sm['tier']})")
         kk = self.diagnostics.get("kkt_residual", {})
         if kk and kk.get("first") is not None:
             lines.append(f"  KKT residual {f(kk['first'])} -> {f(kk['last'])}"
-                         + (f" ({len(kk['increasing_steps'])} recorded increases)" if kk["increasing_steps"] else ""))
+                         + (f" ({len(kk['increasing_steps'])} recorded increases)" if kk["increasing_steps"] else "")
+                         + f" ({kk['tier']}s)")
         fin = self.final
         if fin:
-            lines.append(f"  final        direction deviation {fin.get('direction_deviation')}; eps-KKT narrow "
-                         f"{f(fin.get('kkt_residual_narrow'))}, wide {f(fin.get('kkt_residual_wide'))}")
+            ft = fin.get("tiers", {})
+            lines.append(f"  final        direction deviation {fin.get('direction_deviation')} "
+                         f"({ft.get('direction_deviation')}); eps-KKT narrow "
+                         f"{f(fin.get('kkt_residual_narrow'))}, wide {f(fin.get('kkt_residual_wide'))}"
+                         + (f" ({ft['kkt_residual_narrow']}s)" if "kkt_residual_narrow" in ft else ""))
             if "kkt_checker" in fin:
                 kc = fin["kkt_checker"]
                 lines.append(f"  KKT checker  {kc['verdict']} on the rounded final direction ({kc['reason']})")
@@ -750,6 +761,54 @@ def _dropped(meter, ar, new, old):
         return bool(diff < 0)
     slack = 1e-12 if ar.name == "float" else 1e3 * ar.unit
     return float(diff.mid()) < -slack * abs(float(old.mid()))
+
+
+def _per_net(flags, checked):
+    """Per net: whether the quantity never decreased, steps checked, and where it decreased
+    (how many steps, the first one, and up to 50 of them)."""
+    out = {}
+    for side in ("narrow", "wide"):
+        steps = flags[side]
+        out[side] = {"holds": not steps, "checked_steps": checked[side], "decreasing_steps": len(steps),
+                     "first_decrease": steps[0] if steps else None, "steps": steps[:50]}
+        out[f"decreasing_steps_{side}"] = steps[:50]
+    return out
+
+
+def _figure_tiers(ar):
+    """The tier each kind of diagnostic figure is computed in, for a run in tier ``ar``.
+
+    ``decrease``: how a monotonicity flag is decided; ``estimate``: the label of a float read-out
+    of a ball (γ̄, KKT residuals); ``legend``: what the labels mean.
+    """
+    if ar.name in ("exact", "balls"):
+        of = "the exact iterates" if ar.name == "exact" else "the exact-arithmetic iterates (enclosed)"
+        decrease = "rigorous enclosure"
+        rule = f"ball arithmetic on {of}: every flagged decrease is certified"
+    elif ar.name == "precision":
+        decrease = f"{ar.label} (observed)"
+        rule = "a drop by more than 1000 units in the last place is flagged"
+    else:
+        decrease = f"{ar.label} (observed)"
+        rule = "a relative drop by more than 1e-12 is flagged"
+    estimate = "float estimate"
+    return {"decrease": decrease, "decrease_rule": rule, "estimate": estimate,
+            "legend": {"exact": "decided in exact arithmetic",
+                       "rigorous enclosure": "a proved bound (ball arithmetic)",
+                       "observed": "measured on the iterates of a rounding tier, not proved",
+                       estimate: f"a float read off a ball around the value at the {ar.label} iterates "
+                                 "(neither exact nor a proved bound)"}}
+
+
+def _decreases(mono):
+    """``NO: narrow decreases at 3 steps (first 2), wide never`` for a monotonicity diagnostic."""
+    parts = []
+    for side in ("narrow", "wide"):
+        d = mono[side]
+        parts.append(f"{side} never" if d["holds"] else
+                     f"{side} decreases at {d['decreasing_steps']} of {d['checked_steps']} steps "
+                     f"(first at step {d['first_decrease']})")
+    return "NO: " + ", ".join(parts)
 
 
 def _g(v):
