@@ -90,7 +90,8 @@ def decide_kkt(arch_path, data_path, params_path, direction=False, float_input=F
         raise err.located(file=arch_path) from None
 
 
-def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=None, float_input=False, dps=50):
+def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=None, float_input=False, dps=50,
+                     direction=False):
     """Build the map of ``steps`` on the architecture file and decide its properties.
 
     Parameters
@@ -101,6 +102,8 @@ def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=No
     data_path, params_path : str, optional
         Both or neither: enable KKT transfer (labels ±1), or with ``loss`` the landscape checks.
     loss : {"mse", "exp", "logistic"}, optional
+    direction : bool
+        With DATA and PARAMS and no ``loss``: KKT transfer of directions instead of points.
 
     Returns
     -------
@@ -108,12 +111,15 @@ def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=No
     """
     from .embed.check import decide
     from .embed.maps import chain
-    from .errors import UsageError
+    from .errors import NotHomogeneousError, UsageError
 
     if (data_path is None) != (params_path is None):
         raise UsageError("give both DATA and PARAMS, or neither", "<command line>")
     if loss is not None and data_path is None:
         raise UsageError(f"--loss {loss} needs DATA and PARAMS", "<command line>")
+    if direction and (data_path is None or loss is not None):
+        raise UsageError("--direction needs DATA and PARAMS and no --loss (it decides KKT transfer of "
+                         "directions)", "<command line>")
     arch = load_architecture(arch_path)
     net = Network(arch)
     if not steps:
@@ -125,7 +131,10 @@ def decide_embedding(arch_path, steps, data_path=None, params_path=None, loss=No
         if loss is None:
             require_binary_labels(data)
         theta = net.flatten(load_parameters(params_path, arch, float_input=float_input))
-    return decide(emb, data, theta, loss=loss, dps=dps), theta
+    try:
+        return decide(emb, data, theta, loss=loss, dps=dps, direction=direction), theta
+    except NotHomogeneousError as err:
+        raise err.located(file=arch_path) from None
 
 
 def embedding_example(name):

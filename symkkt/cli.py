@@ -248,6 +248,9 @@ def build_parser():
                      "(any exact targets with --loss)")
     emb.add_argument("params", metavar="PARAMS", nargs="?", help="optional, with DATA; " + PARAMS_HELP)
     add_split_arguments(emb)
+    emb.add_argument("--direction", action="store_true",
+                     help="with DATA PARAMS: KKT transfer of directions, 'PARAMS is a KKT direction iff "
+                          "T·PARAMS is one' (PARAMS / q_min^(1/L) a KKT point), instead of KKT points")
     emb.add_argument("--loss", choices=("mse", "exp", "logistic"),
                      help="with DATA PARAMS: criticality, the line of critical points and Hessian inertia")
     emb.add_argument("--precision", type=int_arg, default=50, metavar="DIGITS",
@@ -527,7 +530,7 @@ def cmd_embed(args):
                 OUT_SUFFIXES)
     steps = split_steps(args)
     result, theta = decide_embedding(args.arch, steps, args.data, args.params, loss=args.loss,
-                                     float_input=args.float_input, dps=args.precision)
+                                     float_input=args.float_input, dps=args.precision, direction=args.direction)
     obj = result.to_json()
     files = {}
     if args.out_arch or args.out_params:
@@ -554,6 +557,7 @@ def cmd_embed(args):
 def cmd_verify(args):
     from .kernel import CertificateUnreadable, check_file
 
+    from .flow.demo import EvidenceError, read_evidence, verify_evidence
     from .output import input_problem
 
     options = _kernel_limits(args, check_file)
@@ -563,8 +567,15 @@ def cmd_verify(args):
             problem = input_problem(path)
             if problem is not None:
                 raise CertificateUnreadable(problem)
+            record = read_evidence(path)           # a flow evidence record is re-run, not kernel-checked
+            if record is not None:
+                ok, reason = verify_evidence(record)
+                rows.append({"file": path, "verdict": "reproduced" if ok else "not reproduced",
+                             "claim": "flow_evidence", "reason": reason})
+                code = max(code, 0 if ok else 1)
+                continue
             v = check_file(path, **options)
-        except CertificateUnreadable as err:
+        except (CertificateUnreadable, EvidenceError) as err:
             rows.append({"file": path, "verdict": "unreadable", "reason": str(err), "place": path})
             code = max(code, 2)
             continue
@@ -581,6 +592,10 @@ def cmd_verify(args):
                           "certificates": rows}, ensure_ascii=False))
     else:
         for r in rows:
+            if r.get("claim") == "flow_evidence":
+                print(f"{r['file']}: {r['verdict']} ({r['reason']})" if r["verdict"] == "reproduced"
+                      else f"{r['file']}: {r['verdict']}: {r['reason']}")
+                continue
             tail = (f" ({r['claim']}" + (f"; Clarke set: {r['clarke_set']}" if r.get("clarke_set") else "") + ")"
                     if r["verdict"] == "valid" else f": {r['reason']}")
             print(f"{r['file']}: {r['verdict']}{tail}")

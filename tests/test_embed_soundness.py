@@ -215,6 +215,7 @@ def check_kink_witness(emb, arch, wit):
     """Re-derived from the witness alone: the chosen children sit on the kink, the gradients of Φ̃ at
     Tθ + εd (d pushing one child up and the others down) approach the chain-rule element h̃ with the
     witness's slopes, and h̃ is outside range T."""
+    wit = {**wit, **wit["flat_units"]}        # units, children and slopes as flat units, as evaluated
     warch = wide_arch(emb)
     T = t_rows(emb)
     th, x = fr(wit["theta"]), fr(wit["x"])

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy
 
 from ..kkt import MaxMarginProblem
@@ -88,6 +89,7 @@ class EmbedResult:
         return {
             "verdict": self.verdict, "reason": self.reason, "theorem": self.theorem,
             "steps": [s.label() for s in emb.steps],
+            "children": emb.children(),
             "source": {"parameters": emb.source.num_parameters, "architecture": emb.source.arch.to_json()},
             "target": {"parameters": emb.target.num_parameters, "architecture": emb.target.arch.to_json()},
             "properties": {k: p.to_json() for k, p in self.properties.items()},
@@ -116,6 +118,8 @@ class EmbedResult:
                  f"  map          {'; '.join(s.label() for s in emb.steps)}: "
                  f"m = {emb.source.num_parameters} -> {emb.target.num_parameters}",
                  f"  theorem      {self.theorem}"]
+        if emb.children():
+            lines.append(f"  children     {_children_text(emb)}")
         for name, p in self.properties.items():
             tag = "" if p.claimed else " (not claimed)"
             lines.append(f"  {name:<22} {p.verdict}{tag}: {p.reason or p.statement}")
@@ -124,15 +128,14 @@ class EmbedResult:
             if "kink_equality" in p.extra:
                 ke = p.extra["kink_equality"]
                 lines.append(f"  {'':<22}   at kinks: equality {ke['verdict']}"
-                             + (f" (unit {ke['witness']['unit']}, children {ke['witness']['children']})"
-                                if ke.get("witness") else ""))
+                             + (f" ({_kink_text(ke['witness'])})" if ke.get("witness") else ""))
         if self.landscape:
             for k, v in self.landscape.items():
                 lines.append(f"  {k:<22} {v}")
         return "\n".join(lines)
 
 
-def decide(emb, data=None, theta=None, loss=None, dps=50):
+def decide(emb, data=None, theta=None, loss=None, dps=50, direction=False):
     """Decide the properties of the map ``emb`` (an :class:`~symkkt.embed.maps.Embedding`).
 
     Parameters
@@ -145,6 +148,9 @@ def decide(emb, data=None, theta=None, loss=None, dps=50):
     loss : {"mse", "exp", "logistic"}, optional
     dps : int
         Digits for high-precision landscape checks (tanh, exp, logistic).
+    direction : bool
+        With ``data`` and ``theta`` (and no ``loss``): transfer of KKT directions instead of KKT
+        points.
 
     Examples
     --------
@@ -156,6 +162,8 @@ def decide(emb, data=None, theta=None, loss=None, dps=50):
     >>> res.verdict, {k: p.verdict for k, p in res.properties.items()}
     ('holds', {'isometry': 'holds', 'output_preserved': 'holds', 'gradient_preserved': 'holds', 'kkt_transfer': 'holds'})
     """
+    if direction and (loss is not None or data is None or theta is None):
+        raise ValueError("direction=True decides KKT transfer of directions: give data and theta, and no loss")
     split_chain = emb.is_split_chain
     props = {}
     props["isometry"] = _isometry(emb, claimed=split_chain)
@@ -169,7 +177,7 @@ def decide(emb, data=None, theta=None, loss=None, dps=50):
     landscape = None
     if data is not None and theta is not None:
         if loss is None:
-            props["kkt_transfer"] = kkt_transfer(emb, data, theta)
+            props["kkt_transfer"] = kkt_transfer(emb, data, theta, direction)
         else:
             from .critical import landscape_checks
 
@@ -188,6 +196,62 @@ def decide(emb, data=None, theta=None, loss=None, dps=50):
         reason = "undecided: " + ", ".join(k for k, p in props.items() if p.claimed and p.verdict == "inconclusive")
     return EmbedResult(emb, props, verdict, reason, THEOREM_A if split_chain else THEOREM_B, theta, data, proofs,
                        landscape)
+
+
+def _children_text(emb):
+    """``channel 1:0 -> channels 1:0, 1:1; unit 2:1 -> units 2:1, 2:2`` (the terms of the split flags)."""
+    parts = []
+    for unit, kids in emb.children().items():
+        kind = emb.unit_kind(int(unit.split(":")[0]))
+        parts.append(f"{kind} {unit} -> {kind}s {', '.join(kids)}")
+    return "; ".join(parts)
+
+
+def _kink_text(wit):
+    """The kink witness in one line, in the terms of the split flags."""
+    kind = wit["unit_kind"]
+    (unit, kids), = wit["children"].items()
+    at = (" at positions " + ", ".join("(" + ", ".join(map(str, p)) + ")" for p in wit["kink_positions"])
+          if "kink_positions" in wit else "")
+    return (f"{kind} {unit} on its kink{at}; children {kind}s {', '.join(kids)}, "
+            f"{kind} {wit['pushed_up']} pushed up, the other{'s' if len(kids) > 2 else ''} down")
+
+
+def _split_terms(emb, ke):
+    """The kink witness of ``ke`` relabelled in the terms of the split flags.
+
+    The witness is built on flat units (for a conv layer: channel · P + position, P the output
+    positions per channel); ``unit``, ``children``, ``pushed_up`` and ``slopes`` become dense
+    units or conv channels, the positions on the kink become ``kink_positions`` (spatial indices,
+    conv layers only), and the flat form is kept, labelled, under ``flat_units``.
+    """
+    wit = ke.get("witness")
+    if wit is None:
+        return ke
+    w, flat = (int(v) for v in wit["unit"].split(":"))
+    li = emb.source.arch.weight_layers[w - 1]
+    spatial = tuple(emb.source.arch.shapes[li][1:]) if emb.unit_kind(w) == "channel" else ()
+    per = int(np.prod(spatial)) if spatial else 1
+
+    def channel(label):
+        return f"{w}:{int(label.split(':')[1]) // per}"
+
+    flat_form = {k: wit[k] for k in ("unit", "kink_positions", "children", "pushed_up", "slopes")}
+    slopes = {}
+    for label, g in wit["slopes"].items():
+        slopes.setdefault(channel(label), set()).add(g)
+    out = {"theta": wit["theta"], "x": wit["x"], "unit": channel(wit["unit"]), "unit_kind": emb.unit_kind(w)}
+    if spatial:
+        out["kink_positions"] = [[int(i) for i in np.unravel_index(int(lab.split(":")[1]) % per, spatial)]
+                                 for lab in wit["kink_positions"]]
+    out["children"] = {out["unit"]: [channel(lab) for lab in wit["children"]]}
+    out["pushed_up"] = channel(wit["pushed_up"])
+    if all(len(v) == 1 for v in slopes.values()):      # one slope per child at every kink position
+        out["slopes"] = {k: next(iter(v)) for k, v in slopes.items()}
+    out.update({k: v for k, v in wit.items() if k not in flat_form and k not in out})
+    out["flat_units"] = {"meaning": f"LAYER:FLAT with FLAT = {out['unit_kind']} · {per} + position"
+                         if spatial else "LAYER:UNIT (a dense layer: flat units are its units)", **flat_form}
+    return {**ke, "witness": out}
 
 
 def _kernel_split_scope(emb):
@@ -237,7 +301,7 @@ def _gradient(emb, proofs, claimed):
         p = Property("gradient_preserved", "holds", st, claimed, ALL_THETA_X, "symbolic", proofs.gradient.steps,
                      reason="proved for all θ, x off kinks (S = T); at kinks the inclusion holds with children "
                             "taking their parent's Clarke slope")
-        p.extra["kink_equality"] = W.kink_equality(emb)
+        p.extra["kink_equality"] = _split_terms(emb, W.kink_equality(emb))
         return p
     if proofs.gradient.holds:
         r = proofs.s_differs_at
@@ -310,56 +374,85 @@ def _parse_label(net, label):
     return net.arch.weight_layers[int(w) - 1], int(u)
 
 
-def kkt_transfer(emb, data, theta):
-    """θ is a KKT point of P_Φ iff Tθ is one of P_Φ̃, with the same multipliers (exact).
+def kkt_transfer(emb, data, theta, direction=False):
+    """θ is a KKT point (or direction) of P_Φ iff Tθ is one of P_Φ̃, with the same multipliers (exact).
 
-    Forward: the narrow multipliers λ with each child taking its parent's Clarke slope satisfy
-    Tθ = Σ λ_k y_k h̃_k exactly. Backward (the converse, for isometries): the wide multipliers
-    with merged slopes Σ c_i² g_i satisfy θ = Σ λ_k y_k h_k exactly.
+    Both sides are decided exactly; of the four combinations, "both" and "neither" make the
+    equivalence hold at this instance, and "only θ" or "only Tθ" refute one implication. When both
+    are KKT, the multipliers are transferred: forward, the narrow multipliers with each child taking
+    its parent's Clarke slope satisfy Tθ = Σ λ_k y_k h̃_k exactly; backward (for isometries), the
+    wide multipliers with merged slopes Σ c_i² g_i satisfy θ = Σ λ_k y_k h_k exactly. With
+    ``direction`` the claims are KKT directions (θ = Σ μ_k y_k h_k, μ ≥ 0 on the points of
+    minimal margin), transferred in the same way.
     """
-    st = "θ is a KKT point of P_Φ ⇔ Tθ is a KKT point of P_Φ̃, with the same multipliers"
+    what = "KKT direction" if direction else "KKT point"
+    st = f"θ is a {what} of P_Φ ⇔ Tθ is a {what} of P_Φ̃, with the same multipliers"
+    equiv = f"'θ is a {what}' ⇔ 'Tθ is a {what}'"
     narrow = MaxMarginProblem(emb.source, data)
     wide = MaxMarginProblem(emb.target, data)
-    rn = narrow.decide(theta)
+    rn = narrow.decide(theta, direction=direction)
     eta = emb.forward(theta)
-    rw = wide.decide(eta)
-    extra = {"narrow": _summary(rn), "wide": _summary(rw)}
+    rw = wide.decide(eta, direction=direction)
+    extra = {"claim": "kkt_direction" if direction else "kkt_point", "narrow": _summary(rn), "wide": _summary(rw)}
+    sides = f"{_side('θ', rn, what)} and {_side('Tθ', rw, what)}"
     if "inconclusive" in (rn.verdict, rw.verdict):
         return Property("kkt_transfer", "inconclusive", st, True, "at this instance", "none",
-                        reason=f"narrow {rn.verdict}, wide {rw.verdict}: {rn.reason or rw.reason}", extra=extra)
+                        reason=f"{sides}: {equiv} is undecided at this instance", extra=extra)
     if rn.verdict != rw.verdict:
-        which = rw if rn.verdict == "holds" else rn
-        held = rn if rn.verdict == "holds" else rw
-        held_set = getattr(held, "clarke_set_description", "") or getattr(held, "clarke_set", "")
-        reason = (f"θ is {'a' if rn.verdict == 'holds' else 'not a'} KKT point but Tθ is "
-                  f"{'not ' if rw.verdict == 'refuted' else ''}one: {which.reason}"
-                  + (f" (the KKT point is one with respect to: {held_set})" if held_set else ""))
-        return Property("kkt_transfer", "refuted", st, True, "at this instance", "exact", reason=reason,
-                        witness=(rw if rn.verdict == "holds" else rn).to_json().get("witness"), extra=extra)
+        failing = (f"'θ is a {what}' ⇒ 'Tθ is a {what}' fails" if rn.verdict == "holds"
+                   else f"the converse 'Tθ is a {what}' ⇒ 'θ is a {what}' fails")
+        return Property("kkt_transfer", "refuted", st, True, "at this instance", "exact",
+                        reason=f"{sides}: {failing} at this instance",
+                        witness=(rw if rn.verdict == "holds" else rn).to_json().get("witness"),
+                        extra={**extra, "witness_side": "wide" if rn.verdict == "holds" else "narrow"})
     if rn.verdict == "refuted":
         return Property("kkt_transfer", "holds", st, True, "at this instance", "exact",
-                        reason="neither θ nor Tθ is a KKT point (consistent with the converse)", extra=extra)
+                        reason=f"{sides}: {equiv} holds at this instance (both sides false; the same "
+                               f"multipliers are not in question)", extra=extra)
     proof = []
-    # both are KKT points; what is left is "with the same multipliers", checked for one choice of
+    # both are KKT; what is left is "with the same multipliers", checked for one choice of
     # Clarke elements only, so a failure leaves it open rather than refuting it
     ok, why = _forward_transfer(emb, rn, wide, eta)
     if not ok:
         return Property("kkt_transfer", "inconclusive", st, True, "at this instance", "exact",
-                        reason=f"θ and Tθ are both KKT points, but the narrow multipliers with children taking "
-                               f"their parent's slopes do not certify Tθ ({why}); other Clarke elements were "
-                               "not searched", extra=extra)
+                        reason=f"{sides}, so {equiv} holds at this instance, but the narrow multipliers with "
+                               f"children taking their parent's slopes do not certify Tθ ({why}); other Clarke "
+                               "elements were not searched, so 'with the same multipliers' is undecided",
+                        extra=extra)
     proof.append("Tθ = Σ λ_k y_k h̃_k with the narrow λ, children taking their parent's slopes (exact)")
     if emb.is_split_chain:
         ok, why = _pullback_transfer(emb, rw, narrow, theta)
         if not ok:
             return Property("kkt_transfer", "inconclusive", st, True, "at this instance", "exact",
-                            reason=f"θ and Tθ are both KKT points, but the wide multipliers with merged slopes "
-                                   f"Σ c_i² g_i do not certify θ ({why})", extra=extra)
+                            reason=f"{sides}, so {equiv} holds at this instance, but the wide multipliers with "
+                                   f"merged slopes Σ c_i² g_i do not certify θ ({why}), so 'with the same "
+                                   "multipliers' is undecided", extra=extra)
         proof.append("θ = Σ λ̃_k y_k h_k with the wide λ̃ and merged slopes Σ c_i² g_i (exact)")
-    same = [format_number(a) for a in rn.multipliers]
+    same = "[" + ", ".join(format_number(a) for a in rn.multipliers) + "]"
     return Property("kkt_transfer", "holds", st, True, "at this instance", "exact", proof,
-                    reason=f"θ and Tθ are KKT points with the same multipliers {same}",
+                    reason=f"{sides}: {equiv} holds at this instance, with the same multipliers {same}",
                     extra=extra)
+
+
+def _side(name, r, what):
+    """One side of the equivalence in words: ``θ is a KKT point (...)``, ``Tθ is not (...)``."""
+    reason = r.reason if name == "θ" else _widen(r.reason)
+    if r.verdict == "holds":
+        return f"{name} is a {what} (stationarity with {CLARKE_WORDS.get(r.clarke_set, r.clarke_set)})"
+    if r.verdict == "refuted":
+        return f"{name} is not a {what} ({reason})"
+    return f"whether {name} is a {what} is undecided ({reason})"
+
+
+#: the set stationarity was decided for, in words
+CLARKE_WORDS = {"gradient": "gradients (no active point on a kink)",
+                "clarke": "Clarke elements (limiting gradients realized by directions)",
+                "chain_rule_hull": "the chain-rule hull (not a proof for the Clarke subdifferential)"}
+
+
+def _widen(text):
+    """A reason written for θ and P_Φ, said of Tθ and P_Φ̃."""
+    return text.replace("P_Φ", "P_Φ̃").replace("θ", "Tθ")
 
 
 def _summary(r):

@@ -267,6 +267,37 @@ class Embedding:
                         for p, a, b in outer]
         return Embedding(self.source, one.target, self.steps + (step,), index, coef, units)
 
+    def children(self):
+        """The units the steps replaced, each with the wide units that took its place.
+
+        Returns ``{"LAYER:UNIT": ["LAYER:UNIT", ...]}`` for every narrow unit that became two or
+        more wide units, in the terms the split flags use: UNIT counts the units of a dense layer
+        and the output channels of a conv layer (not their flat positions). LAYER is the same in
+        both networks; a null unit counts as a child of the unit it was appended after.
+
+        Examples
+        --------
+        >>> from symkkt.spec import architecture_from_json
+        >>> net = Network(architecture_from_json(
+        ...     {"input": [1, 4], "layers": [{"conv": {"channels": 2, "kernel": 1, "activation": "relu"}},
+        ...                                  "flatten", {"dense": {"width": 1}}]}))
+        >>> chain(net, [parse_step("1:0:3/5,4/5"), parse_step("1:2:1")]).children()
+        {'1:0': ['1:0', '1:1']}
+        >>> chain(net, [parse_step("1:1:3/5,4/5"), parse_step("1:1:3/5,4/5")]).children()
+        {'1:1': ['1:1', '1:2', '1:3']}
+        """
+        out = {}
+        for w, rows in sorted(self.units.items()):
+            kids = {}
+            for c, (p, _a, _b) in enumerate(rows):
+                kids.setdefault(p, []).append(c)
+            out.update({f"{w}:{p}": [f"{w}:{c}" for c in cs] for p, cs in sorted(kids.items()) if len(cs) > 1})
+        return out
+
+    def unit_kind(self, w):
+        """``"channel"`` if weight layer ``w`` (1-based) is a conv layer, else ``"unit"``."""
+        return "channel" if self.source.arch.layers[self.source.arch.weight_layers[w - 1]].kind == "conv" else "unit"
+
     def unit_map(self, w):
         """Per target unit of weight layer ``w``: ``(source unit, incoming, outgoing)``."""
         if w in self.units:
