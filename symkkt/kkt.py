@@ -19,13 +19,19 @@ How it is decided (exactly, in the number field of the inputs):
    for slope 1, −1 for s_u), found by an exact LP: along θ + t·d every kink unit then has the
    sign σ_u, so h_k(g) is a limiting gradient, a Clarke element. When the LP is infeasible for
    units of the first weight layer (whose pre-activations are linear in θ), its Farkas vector is
-   a Gordan vector ν ≥ 0, Σ ν_u σ_u a_u = 0, which proves the pattern never occurs near θ;
+   a Gordan vector ν ≥ 0, Σ ν_u σ_u a_u = 0, which proves the pattern never occurs near θ.
+   A first-layer kink unit with a_u = 0 (a zero input patch and no bias) is *free*: z_u ≡ 0,
+   so σ(z_u) ≡ 0 near θ and Φ(·; x_k) coincides there with the net in which u outputs the
+   constant 0. Its slope multiplies a zero patch and nothing downstream sees it, so h_k does
+   not depend on it; the limiting gradients are those of the reduced net. A free unit puts no
+   condition on d, takes slope 1 in every pattern (for either vertex) and is left out of the
+   Gordan systems;
 4. θ ∈ cone(columns y_k h_k) by :func:`symkkt.linear.nonnegative_solution`: a solution gives
    the multipliers and Clarke elements, otherwise an exact Farkas vector refutes.
 
 The decision is exactly Clarke-KKT when the realizable patterns of every active point are all
-vertex patterns minus the Gordan-excluded ones (always so when every kink unit is in the first
-weight layer with a non-zero gradient, or when the kink gradients are linearly independent).
+vertex patterns minus the Gordan-excluded ones, free units counted once (always so when every
+kink unit is in the first weight layer, or when the kink gradients are linearly independent).
 Otherwise ``holds`` is proved with realizable patterns only, ``refuted`` with the hull minus the
 excluded patterns, and in between the answer is ``inconclusive``. ``clarke_set="chain_rule_hull"``
 decides KKT with respect to the chain-rule hull with independent per-unit slopes instead.
@@ -219,19 +225,17 @@ class _Budget:
 class _Cell:
     """A sign pattern of the kink units processed so far, with the strict system that realizes it.
 
-    ``rows`` are ``(unit, σ, a_u)``; ``d`` satisfies σ·a_u·d > 0 for all of them; ``ok`` is
-    False once a kink unit had a zero gradient (ż_u = 0 along every direction: the pattern is
-    not first-order realizable, and the unit's slope does not change h_k).
+    ``rows`` are ``(unit, σ, a_u)``; ``d`` satisfies σ·a_u·d > 0 for all of them (``None``
+    while there is no row: only free units so far). Free units carry a sign but no row.
     """
 
     signs: dict
     rows: list
     d: list | None
-    ok: bool = True
 
-    def child(self, unit, sigma, grad, d, ok=True):
+    def child(self, unit, sigma, grad, d):
         rows = self.rows + ([(unit, sigma, grad)] if grad is not None else [])
-        return _Cell({**self.signs, unit: sigma}, rows, d, self.ok and ok)
+        return _Cell({**self.signs, unit: sigma}, rows, d)
 
     def signed(self, extra=()):
         """The rows σ·a_u, then ``extra``."""
@@ -247,7 +251,10 @@ class PointPatterns:
     units; ``first``: the sign patterns of the first-layer kink units not excluded; ``deeper``:
     the other kink units; ``exact``: the realizable patterns are all vertex patterns that are
     not excluded; ``free``: first-layer kink units with ∇_θ z_u = 0 (z_u ≡ 0, e.g. a zero input
-    patch without bias): h_k does not depend on their slope, so ``first`` gives them slope 1 only.
+    patch without bias). Φ(·; x_k) equals near θ the net in which a free unit outputs the
+    constant 0, so h_k does not depend on its slope: every pattern gives it slope 1 (standing
+    for both vertices), it puts no condition on the directions, and ``exact`` counts the
+    patterns of the other units only.
     """
 
     point: int
@@ -550,11 +557,8 @@ class MaxMarginProblem:
             return
         degenerate = [k for k, pp in patterns.items() if not pp.exact]
         res.verdict, res.multipliers, res.clarke = "inconclusive", None, []
-        why = []
-        for k in degenerate:
-            pp = patterns[k]
-            why.append(f"point {k}: kink units {sorted(label(*u) for u in pp.free)} have ∇θ z = 0" if pp.free else
-                       f"point {k}: {len(pp.realizable)} of {pp.hull_size} vertex patterns realized by a direction")
+        why = [f"point {k}: {len(patterns[k].realizable)} of {patterns[k].hull_size} vertex patterns realized "
+               f"by a direction" for k in degenerate]
         res.reason = ("θ is KKT with respect to the chain-rule hull"
                       + (f" (without its {len(excluded)} Gordan-excluded vertex patterns)" if excluded else "")
                       + ", but not with first-order realizable Clarke elements alone: degeneracy at kinks "
@@ -571,7 +575,7 @@ class MaxMarginProblem:
         for li in sorted({i for i, _ in kinks}):
             units = [(li, u) for i, u in kinks if i == li]
             if li != first_layer and first is None:
-                first, cells = cells, [c for c in cells if c.ok]
+                first = cells
             new = []
             for c in cells:
                 slopes = {u: self._slope(u, s) for u, s in c.signs.items()}
@@ -585,9 +589,9 @@ class MaxMarginProblem:
             first = cells
         realizable = []
         for c in cells:
-            if c.ok:
-                self._check_direction(trace, k, c.signs, c.d)
-                realizable.append(({u: self._slope(u, s) for u, s in c.signs.items()}, c.d))
+            d = c.d if c.d is not None else [zero] * m     # only free units: any d realizes the pattern
+            self._check_direction(trace, k, c.signs, d, free)
+            realizable.append(({u: self._slope(u, s) for u, s in c.signs.items()}, d))
         first_signs = [{u: s for u, s in c.signs.items() if u[0] == first_layer} for c in first]
         deeper = [u for u in kinks if u[0] != first_layer]
         return PointPatterns(k, list(kinks), realizable, excluded, first_signs, deeper,
@@ -597,32 +601,44 @@ class MaxMarginProblem:
     def _extend(cell, units, grads, first_layer, zero, one, excluded, free, check):
         """The cells that extend ``cell`` by a sign for each unit of one layer (gradients ``grads``).
 
-        If the cell's rows and the new gradients are linearly independent, every sign vector σ is
+        A first-layer unit with ∇z = 0 is ``free``: it adds no row and takes sign +1 (slope 1),
+        since z_u ≡ 0 near θ and h_k does not depend on its slope. For the other units: if the
+        cell's rows and the new gradients are linearly independent, every sign vector σ is
         realized by the d with row·d = 1 and a_u·d = σ_u (one linear solve); otherwise units are
         added one at a time, each new sign by the strict-cone LP. An infeasible LP on first-layer
-        units gives a Gordan exclusion. A first-layer unit with ∇z = 0 is ``free``.
+        units gives a Gordan exclusion. A deeper unit with ∇z = 0 ends its cell (not first-order
+        realizable).
         """
-        if all(any(not v.is_zero() for v in a) for a in grads):
-            solve = _right_inverse([a for _, _, a in cell.rows] + grads, zero, one)
+        flat = [all(v.is_zero() for v in a) for a in grads]
+        lone = [u for u, f in zip(units, flat) if f and first_layer]
+        free.update(lone)
+        pairs = [(u, a) for u, a, f in zip(units, grads, flat) if not (f and first_layer)]
+        cells = MaxMarginProblem._extend_signs(cell, pairs, first_layer, zero, one, excluded, check)
+        for unit in lone:                       # no direction moves z_u: slope 1 stands for both
+            cells = [c.child(unit, 1, None, c.d) for c in cells]
+        return cells
+
+    @staticmethod
+    def _extend_signs(cell, pairs, first_layer, zero, one, excluded, check):
+        """:meth:`_extend` for the units ``pairs = [(unit, a_u)]`` that are not free."""
+        if pairs and all(any(not v.is_zero() for v in a) for _, a in pairs):
+            solve = _right_inverse([a for _, _, a in cell.rows] + [a for _, a in pairs], zero, one)
             if solve is not None:
-                check(2 ** len(units))
+                check(2 ** len(pairs))
                 out = []
-                for sigma in itertools.product((1, -1), repeat=len(units)):
+                for sigma in itertools.product((1, -1), repeat=len(pairs)):
                     d = solve([one if s > 0 else -one for s in [s for _, s, _ in cell.rows] + list(sigma)])
                     child = cell
-                    for unit, s, a in zip(units, sigma, grads):
+                    for (unit, a), s in zip(pairs, sigma):
                         child = child.child(unit, s, a, d)
                     out.append(child)
                 return out
         cells = [cell]
-        for unit, a in zip(units, grads):
+        for unit, a in pairs:
             new = []
             for c in cells:
                 check(len(new) + 2)
-                if all(v.is_zero() for v in a):
-                    if first_layer:             # z_u ≡ 0: h_k does not depend on its slope, and
-                        free.add(unit)          # neither sign is first-order realizable
-                        new.append(c.child(unit, 1, None, c.d, ok=False))
+                if all(v.is_zero() for v in a):     # a deeper unit with ∇z = 0: ż = 0 along every d
                     continue
                 ad = _dot(a, c.d, zero).sign() if c.d is not None else 0
                 for sigma in (1, -1):
@@ -639,11 +655,12 @@ class MaxMarginProblem:
             cells = new
         return cells
 
-    def _check_direction(self, trace, k, signs, d):
-        """Re-derive the pattern from the forward-mode derivatives along d (a guard against bugs)."""
+    def _check_direction(self, trace, k, signs, d, free=()):
+        """Re-derive the pattern from the forward-mode derivatives along d (a guard against bugs);
+        ``free`` units must have ż = 0 and take no side."""
         dz = self.network.jvp(trace, k, d)
         for (li, u), s in signs.items():
-            if dz[li][u].sign() != s:
+            if dz[li][u].sign() != (0 if (li, u) in free else s):
                 raise RuntimeError(f"internal error: direction does not realize the pattern at point {k}")
 
     def _solve_or_refute(self, res, trace, th, columns, excluded, hull_only=False):

@@ -8,6 +8,7 @@ lim_{t→0+} ∇Φ(θ + t·d) from exact gradients at small rational t, interpol
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import random
 from fractions import Fraction as F
@@ -21,6 +22,7 @@ from symkkt.api import load_example
 from symkkt.certificate import digest
 from symkkt.embed.maps import chain, parse_step
 from symkkt.kernel import check_certificate
+from symkkt.kernel.claims import statement
 from symkkt.kkt import MAX_VERTICES, MaxMarginProblem
 from symkkt.numbers import parse_number
 from symkkt.spec import architecture_from_json, data_from_json
@@ -116,12 +118,16 @@ def limiting_gradient(arch, theta, x, d, signs, degree):
     At t = j·t0 (j = 1..degree) every pre-activation must be non-zero, the kink units of θ must
     have the signs ``signs`` and the other units their signs at θ; Φ is then the polynomial
     piece of that pattern around θ + t·d, whose gradient is a polynomial of degree < L in t:
-    Lagrange interpolation gives its value at t = 0.
+    Lagrange interpolation gives its value at t = 0. Free units (:func:`free_units`, z ≡ 0 for
+    every θ) are the exception: their z stays 0, their sign in ``signs`` is ignored, and the
+    gradient of the piece must be the same for both of their slopes (Φ equals that polynomial
+    near θ + t·d whatever σ does at 0 there).
     """
     slopes = [_slopes(body.get("activation")) for body in _weight_layers(arch)]
     _, pre0 = forward(arch, theta, x)
+    free = free_units(arch, theta, x)
     expected = {u: (signs[u] if z == 0 else (1 if z > 0 else -1))
-                for u, z in pre0.items() if len(set(slopes[u[0] - 1])) == 2}    # units with a kink
+                for u, z in pre0.items() if len(set(slopes[u[0] - 1])) == 2 and u not in free}
     for k in range(1, 60):
         ts = [F(j, 2 ** k) for j in range(1, degree + 1)]
         grads = []
@@ -130,7 +136,12 @@ def limiting_gradient(arch, theta, x, d, signs, degree):
             _, pre = forward(arch, th, x)
             if any(pre[u] == 0 or (pre[u] > 0) != (s > 0) for u, s in expected.items()):
                 break
-            grads.append(piece_gradient(arch, th, x, {}))
+            assert all(pre[u] == 0 for u in free)
+            ends = {piece_gradient_tuple(arch, th, x, dict(zip(free, g)))
+                    for g in (itertools.product(*[slopes[u[0] - 1] for u in free]) if not grads
+                              else [[slopes[u[0] - 1][0] for u in free]])}
+            assert len(ends) == 1, "the slope of a free unit changed the gradient"
+            grads.append(list(ends.pop()))
         else:
             return [sum(g[i] * _lagrange_at_zero(ts, j) for j, g in enumerate(grads)) for i in range(len(theta))]
     return None
@@ -153,6 +164,22 @@ def first_layer_gradient(arch, theta, x, unit):
         up[i] += 1
         out.append(forward(arch, up, x)[1][unit] - z0)
     return out
+
+
+_FREE = {}
+
+
+def free_units(arch, theta, x):
+    """First-layer kink units with ∇_θ z_u = 0: z_u is affine in θ, so z_u ≡ 0 on all of R^m."""
+    key = (repr(arch), tuple(theta), tuple(x))
+    if key not in _FREE:
+        _FREE[key] = [u for u in kinks_of(arch, theta, x)
+                      if u[0] == 1 and all(v == 0 for v in first_layer_gradient(arch, theta, x, u))]
+    return _FREE[key]
+
+
+def piece_gradient_tuple(arch, theta, x, kink_slopes):
+    return tuple(piece_gradient(arch, theta, x, kink_slopes))
 
 
 def degree(arch):
@@ -519,17 +546,125 @@ def test_opposite_patches_tie_opposite_slopes():
     assert res.tied == {0: [{"equal": ["1:0"], "opposite": ["1:1"]}]}
 
 
-def test_zero_patch_leaves_only_the_hull():
-    """x = (0, 0, 1): position 0 sees a zero patch, z ≡ 0 there and no direction moves it, so no
-    vertex pattern of point 0 is first-order realizable; θ is KKT for the hull only."""
-    arch = {"input": [1, 3], "layers": [{"conv": {"channels": 1, "kernel": 2, "activation": "relu"}}, "flatten",
+ZERO = {"input": [1, 3], "layers": [{"conv": {"channels": 1, "kernel": 2, "activation": "relu"}}, "flatten",
+                                    {"dense": {"width": 1}}]}
+
+
+def test_zero_patch_unit_is_free_and_the_direction_is_clarke_kkt():
+    """x = (0, 0, 1), θ = (w0, w1, v0, v1) = (0, 1, 0, 1). Position 0 sees the zero patch (0, 0):
+    z_0 = 0·w0 + 0·w1 ≡ 0 for every θ, so relu(z_0) ≡ 0 and Φ = v1·relu(w1) near θ.
+
+    By hand: q = Φ = 1; h = (v0·g·0 + v1·0, v0·g·0 + v1·1, relu(z_0), relu(z_1)) = (0, 1, 0, 1)
+    for every slope g of unit 1:0; θ = μ·h with μ = 1, and ‖θ‖² = 2 = L·q·μ with L = 2.
+    No direction moves z_0, yet h is the gradient of the smooth function v1·relu(w1) at θ, a
+    Clarke element: θ is a Clarke-KKT direction.
+    """
+    x = [F(0), F(0), F(1)]
+    theta = [F(0), F(1), F(0), F(1)]
+    assert first_layer_gradient(ZERO, theta, x, (1, 0)) == [0, 0, 0, 0]
+    assert free_units(ZERO, theta, x) == [(1, 0)]
+    assert piece_gradient(ZERO, theta, x, {(1, 0): 0}) == piece_gradient(ZERO, theta, x, {(1, 0): 1}) == [0, 1, 0, 1]
+    problem = problem_of(ZERO, [(x, 1)])
+    res = problem.decide(exact(theta), direction=True)
+    assert res.verdict == "holds" and res.clarke_set == "clarke"
+    assert res.kinks == {0: ["1:0"]} and res.multipliers == [1]
+    assert res.identity["lhs"] == res.identity["rhs"] == 2
+    (pp,) = problem.clarke_patterns(exact(theta)).values()
+    assert pp.free == {(0, 0)} and pp.exact and not pp.excluded
+    assert [g for g, _ in pp.realizable] == [{(0, 0): 1}]
+    check_patterns(ZERO, theta, x, problem, pp)
+    check_holds(ZERO, theta, [(x, 1)], res)
+    cert = res.certificate()
+    assert cert["claim"] == {"kind": "kkt_direction", "clarke_set": "clarke",
+                             "statement": statement("kkt_direction", "clarke")}
+    check_certificate_content(cert)
+    verdict = check_certificate(cert)
+    assert verdict.valid and "Clarke set: clarke" in verdict.reason
+    assert problem.decide(exact(theta), direction=True, clarke_set="chain_rule_hull").verdict == "holds"
+
+
+def test_zero_patch_refutation_enumerates_both_slopes_of_the_free_unit():
+    """Same net and point, θ = (0, 1, 1, 1): q = v1·relu(w1) = 1 and h = (0, 1, 0, 1) for both
+    slopes of 1:0 (by hand, as above). θ is not a multiple of h: not a KKT direction. Any Farkas
+    vector has y·θ < 0 ≤ y·h; the kernel checks it on both vertex columns of 1:0 (equal)."""
+    x = [F(0), F(0), F(1)]
+    theta = [F(0), F(1), F(1), F(1)]
+    problem = problem_of(ZERO, [(x, 1)])
+    res = problem.decide(exact(theta), direction=True)
+    assert res.verdict == "refuted" and res.clarke_set == "clarke"
+    assert res.witness["reason"] == "stationarity" and not res.witness["excluded"]
+    check_refuted(ZERO, theta, [(x, 1)], res)
+    cert = res.certificate()
+    check_certificate_content(cert)
+    verdict = check_certificate(cert)
+    assert verdict.valid and "all 2 vertex Clarke columns" in verdict.reason
+    # negative control: y = (0, 0, 0, -1) has y·θ = -1 < 0 but y·h = -1 < 0
+    forged = copy.deepcopy(cert)
+    forged["witness"]["farkas"] = ["0", "0", "0", "-1"]
+    forged["digest"] = digest(forged)
+    assert not check_certificate(forged).valid
+
+
+MIXED = {"input": [1, 4], "layers": [{"conv": {"channels": 1, "kernel": 2, "activation": "relu"}}, "flatten",
+                                     {"dense": {"width": 1}}]}
+
+
+@pytest.mark.parametrize("v2, verdict", [(0, "holds"), (1, "refuted")])
+def test_free_and_moving_kink_units_on_one_point(v2, verdict):
+    """x = (0, 0, 1, 0), θ = (w0, w1, v0, v1, v2) = (0, 1, 0, 1, v2): patches (0, 0), (0, 1), (1, 0),
+    so z = (0, w1, w0) = (0, 1, 0): unit 1:0 is free (zero patch), unit 1:2 is on its kink with
+    ∇z = e_{w0} (it moves with w0), q = v1·relu(w1) = 1.
+
+    By hand: h(g2) = (v2·g2, v1, relu(z_0), relu(z_1), relu(z_2)) = (v2·g2, 1, 0, 1, 0). With v2 = 0,
+    θ = 1·h for both slopes: holds with μ = 1, both patterns of 1:2 realized by w0 ↦ ±, 1:0 free.
+    With v2 = 1, θ_4 = 1 but h_4 = 0 for every slope: refuted.
+    """
+    x = [F(0), F(0), F(1), F(0)]
+    theta = [F(0), F(1), F(0), F(1), F(v2)]
+    assert free_units(MIXED, theta, x) == [(1, 0)] and kinks_of(MIXED, theta, x) == [(1, 0), (1, 2)]
+    problem = problem_of(MIXED, [(x, 1)])
+    (pp,) = problem.clarke_patterns(exact(theta)).values()
+    assert pp.free == {(0, 0)} and pp.exact and pp.hull_size == 2
+    assert sorted(g[(0, 2)] for g, _ in pp.realizable) == [0, 1]
+    assert all(g[(0, 0)] == 1 for g, _ in pp.realizable)
+    check_patterns(MIXED, theta, x, problem, pp)
+    res = problem.decide(exact(theta), direction=True)
+    assert res.verdict == verdict and res.clarke_set == "clarke"
+    if verdict == "holds":
+        assert res.multipliers == [1]
+        check_holds(MIXED, theta, [(x, 1)], res)
+    else:
+        check_refuted(MIXED, theta, [(x, 1)], res)
+    check_certificate_content(res.certificate())
+    assert check_certificate(res.certificate()).valid
+
+
+def test_deeper_unit_with_zero_gradient_is_not_free():
+    """input [1, 2] -> conv (1 channel, kernel 1, relu, bias) -> conv (2 channels, kernel 1, relu)
+    -> flatten -> dense 1; θ = (w, b, W2_0, W2_1, V) = (3/5, 4/5, 1, 0, (0, 1, 0, 0)),
+    x = (-4/3, 3/4). By hand: z1 = (w·x_0 + b, w·x_1 + b) = (0, 5/4); unit 2:2 = W2_1·relu(z1_0) = 0
+    with ∇z = (W2_1·g·(x_0, 1), relu(z1_0)) = 0, but it is not constant near θ:
+    z_{2:2}(θ + t·d) = t·d_3·relu(t·(d_1 − (4/3)·d_0)) = t²·d_3·relu(d_1 − (4/3)d_0) takes both
+    signs. The free-unit argument does not apply, no direction gives it ż ≠ 0, so the decision
+    stays inconclusive (KKT for the hull: h = (3/4, 1, 5/4, 0, 0, 5/4, 0, 0) for every slope
+    pattern, θ = (4/5)·h, q = 5/4)."""
+    arch = {"input": [1, 2], "layers": [{"conv": {"channels": 1, "kernel": 1, "activation": "relu", "bias": True}},
+                                        {"conv": {"channels": 2, "kernel": 1, "activation": "relu"}}, "flatten",
                                         {"dense": {"width": 1}}]}
-    problem = problem_of(arch, [([0, 0, 1], 1)])
-    res = problem.decide([0, 1, 0, 1], direction=True)
-    assert res.verdict == "inconclusive" and res.certificate() is None
-    assert "chain-rule hull" in res.reason and "1:0" in res.reason
-    hull = problem.decide([0, 1, 0, 1], direction=True, clarke_set="chain_rule_hull")
-    assert hull.verdict == "holds"
+    x = [F(-4, 3), F(3, 4)]
+    theta = [F(3, 5), F(4, 5), F(1), F(0), F(0), F(1), F(0), F(0)]
+    assert kinks_of(arch, theta, x) == [(1, 0), (2, 0), (2, 2), (2, 3)] and free_units(arch, theta, x) == []
+    for d3, sign in ((1, 1), (-1, -1)):
+        d = [F(0), F(1), F(0), F(d3), F(0), F(0), F(0), F(0)]
+        for t in (F(1, 10), F(1, 1000)):
+            z = forward(arch, [a + t * b for a, b in zip(theta, d)], x)[1][(2, 2)]
+            assert z == sign * t * t
+    problem = problem_of(arch, [(x, 1)])
+    res = problem.decide(exact(theta), direction=True)
+    assert res.verdict == "inconclusive" and "chain-rule hull" in res.reason and res.certificate() is None
+    hull = problem.decide(exact(theta), direction=True, clarke_set="chain_rule_hull")
+    assert hull.verdict == "holds" and hull.multipliers == [F(4, 5)]
+    check_holds(arch, theta, [(x, 1)], hull)
 
 
 def test_gordan_vector_on_a_zero_gradient_unit_is_not_a_refutation():
@@ -659,6 +794,121 @@ def test_random_kink_instances_every_element_and_every_refutation_checks_out(rnd
         assert res.verdict == "refuted"
     if not res.kinks:
         assert res.clarke_set == hull.clarke_set == "gradient" and res.verdict == hull.verdict
+
+
+# ----------------------------------------------------------------------- zero patches: free units
+UNIT_VECTORS = [(F(1),), (F(3, 5), F(4, 5)), (F(1, 3), F(2, 3), F(2, 3))]    # Euclidean norm 1
+
+
+def _zero_patch_arch(rnd):
+    C, L = rnd.randint(1, 2), rnd.randint(3, 6)
+    conv = {"channels": rnd.randint(1, 2), "kernel": rnd.randint(1, 2), "stride": rnd.randint(1, 2),
+            "activation": rnd.choice(ACTS)}
+    hidden = [{"dense": {"width": rnd.randint(1, 2), "activation": rnd.choice(ACTS)}}] if rnd.random() < 0.5 else []
+    return {"input": [C, L], "layers": [{"conv": conv}, "flatten"] + hidden + [{"dense": {"width": 1}}]}
+
+
+def _zero_patch_instance(rnd):
+    """A conv net (a dense hidden layer after it or not), inputs with many zero entries and θ.
+
+    θ sends one path through the net: channel c* has the filter (β/r)·P, where P is the patch of
+    x* at position p* (‖P‖ = r), the other channels are 0, and (c*, p*) feeds the output through
+    weights β (through one hidden unit j* with output weight β, if there is a hidden layer); all
+    else is 0. By hand, with L weight layers: z_path = (β/r)·‖P‖² = β·r, q* = Φ(θ; x*) = β^L·r,
+    and if every other unit of the first layer has σ(z) = 0 on x*, the chain rule is the path's
+    alone: h = β^(L−1)·(P, r, ..., r) on (filter of c*, path weights), 0 elsewhere, whatever the
+    kink slopes (they multiply zero weights or zero activations), and θ = ((β/r)·P, β, ..., β) =
+    μ·h with μ = 1/(r·β^(L−2)); ‖θ‖² = L·β² = L·q*·μ. Other points are random (zero entries
+    likely) scaled to the margin q*. With a perturbation one coordinate of θ moves by ±1/2 and
+    the answer is whatever it is.
+
+    Returns (arch, θ, points, path) with ``path`` None when perturbed, else (first-layer unit of
+    the path, μ).
+    """
+    arch = _zero_patch_arch(rnd)
+    C, L = arch["input"]
+    conv = arch["layers"][0]["conv"]
+    cout, k, stride = conv["channels"], conv["kernel"], conv["stride"]
+    Lc = (L - k) // stride + 1
+    hidden = arch["layers"][2]["dense"]["width"] if len(arch["layers"]) == 4 else None
+    num = lambda: F(rnd.randint(-3, 3), rnd.randint(1, 2))   # noqa: E731
+    zeroish = lambda: F(0) if rnd.random() < 0.5 else num()   # noqa: E731
+    x = [zeroish() for _ in range(C * L)]
+    c_star, p_star = rnd.randrange(cout), rnd.randrange(Lc)
+    slots = [(ci, j) for ci in range(C) for j in range(k)]
+    vec = rnd.choice([v for v in UNIT_VECTORS if len(v) <= len(slots)])
+    r, beta = F(rnd.randint(1, 3), rnd.randint(1, 2)), F(rnd.randint(1, 4), 2)
+    patch = dict.fromkeys(slots, F(0))
+    patch.update(zip(rnd.sample(slots, len(vec)), (rnd.choice((1, -1)) * r * v for v in vec)))
+    for (ci, j), v in patch.items():
+        x[ci * L + p_star * stride + j] = v
+    conv_w = [patch[s] * beta / r if o == c_star else F(0) for o in range(cout) for s in slots]
+    n1 = cout * Lc
+    path = c_star * Lc + p_star
+    if hidden is None:
+        rest = [beta if i == path else F(0) for i in range(n1)]
+    else:
+        j_star = rnd.randrange(hidden)
+        rest = [beta if (j, i) == (j_star, path) else F(0) for j in range(hidden) for i in range(n1)]
+        rest += [beta if j == j_star else F(0) for j in range(hidden)]
+    theta = conv_w + rest
+    perturb = rnd.random() < 1 / 3
+    if perturb:
+        i = rnd.randrange(len(theta))
+        theta[i] += rnd.choice((F(1, 2), F(-1, 2)))
+    q_star = forward(arch, theta, x)[0]
+    points = [(x, 1 if q_star > 0 else -1)] if q_star else []
+    for _ in range(rnd.randint(0, 2)):
+        extra = [zeroish() for _ in range(C * L)]
+        phi = forward(arch, theta, extra)[0]
+        if phi and q_star:
+            points.append(([v * abs(q_star) / abs(phi) for v in extra], 1 if phi > 0 else -1))
+    mu = 1 / (r * beta ** (len(_weight_layers(arch)) - 2))
+    return arch, theta, points, None if perturb else (path, mu)
+
+
+def _path_is_alone(arch, theta, x, path):
+    """Whether every first-layer unit other than the path's has σ(z) = 0 on x (z = 0, or z < 0
+    under relu): then no unit off the path contributes to Φ or to its chain-rule elements."""
+    plus_minus = _slopes(_weight_layers(arch)[0]["activation"])
+    pre = forward(arch, theta, x)[1]
+    return all(z == 0 or (z < 0 and plus_minus[1] == 0) for (w, u), z in pre.items() if w == 1 and u != path)
+
+
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False))
+def test_zero_patches_every_clarke_certificate_checks_out(rnd):
+    """Random conv nets on inputs with zero entries (zero patches make free first-layer kink
+    units), θ a balanced one-path KKT direction or a perturbation of one. When the path is alone
+    (checked on the pre-activations), θ = μ·h for the chain rule h of the path, which no kink
+    slope changes, so θ = μ·h for every vertex pattern, a limiting gradient among them: the
+    answer must be ``holds`` (with μ itself when x* is the only point). Every holds is re-derived (each term a limiting
+    gradient along its direction, by exact gradients at θ + t·d) and every refutation's Farkas
+    vector checked on all vertex columns; every certificate passes the kernel."""
+    arch, theta, points, path = _zero_patch_instance(rnd)
+    if not points:
+        return
+    problem = problem_of(arch, points)
+    res = problem.decide(exact(theta), direction=True)
+    if path is not None and _path_is_alone(arch, theta, points[0][0], path[0]):
+        assert res.verdict == "holds" and res.clarke_set in ("gradient", "clarke")
+        if len(points) == 1:
+            assert res.multipliers == [path[1]]
+    for k, pp in problem.clarke_patterns(exact(theta)).items():
+        assert {(1, u) for _, u in pp.free} == set(free_units(arch, theta, points[k][0]))
+        some = rnd.sample(pp.realizable, min(4, len(pp.realizable)))      # each one costs exact gradients
+        check_patterns(arch, theta, points[k][0], problem, dataclasses.replace(pp, realizable=some))
+    if res.verdict == "holds":
+        check_holds(arch, theta, points, res)
+    elif res.verdict == "refuted":
+        check_refuted(arch, theta, points, res)
+    else:
+        assert "chain-rule hull" in res.reason
+        return
+    cert = res.certificate()
+    check_certificate_content(cert)
+    verdict = check_certificate(cert)
+    assert verdict.valid, verdict.reason
 
 
 # ----------------------------------------------------------------------- split KKT points

@@ -168,13 +168,14 @@ def test_gordan_needs_a_non_constant_pre_activation():
     c = cert("not_kkt_point", "clarke", arch, [(["1", "0", "0"], 1)], params,
              {"reason": "stationarity", "farkas": ["-1", "0", "0", "0"], "excluded": forged})
     invalid(c, r"unit 1:1 has a_u = 0")
-    # the true claim: KKT for the hull (no direction moves z_{1:1}, so it cannot be certified as clarke)
+    # the true claim, for the hull and for the Clarke set: 1:1 and 1:2 are free (z ≡ 0), so any
+    # direction will do and any slopes of their intervals give the same h
     terms = [{"weight": "1", "slopes": {"1:1": "0", "1:2": "0"}}]
     valid(cert("kkt_point", "chain_rule_hull", arch, [(["1", "0", "0"], 1)], params,
                {"multipliers": ["1"], "clarke": [{"point": 0, "terms": terms}]}))
-    invalid(cert("kkt_point", "clarke", arch, [(["1", "0", "0"], 1)], params,
-                 {"multipliers": ["1"], "clarke": [{"point": 0, "terms": [dict(terms[0], direction=["1"] * 4)]}]}),
-            "ż = 0 at kink unit 1:1")
+    valid(cert("kkt_point", "clarke", arch, [(["1", "0", "0"], 1)], params,
+               {"multipliers": ["1"], "clarke": [{"point": 0, "terms": [dict(terms[0], direction=["1"] * 4)]}]}),
+          "Clarke set: clarke")
 
 
 # ------------------------------------------------------------------ a Clarke certificate that exists
@@ -314,6 +315,114 @@ def test_jvp_is_gradient_times_direction(net_case):
     q = quotient[0] if quotient else Q(0)
     e = expect[0] if expect else Q(0)
     assert abs(q - e) < Q(1, 10 ** 20)
+
+
+# ------------------------------------------------------------------ free units: a zero patch, no bias
+# input [1, 3] -> conv (1 channel, kernel 2, relu) -> flatten -> dense 1; θ = (w0, w1, v0, v1).
+# x = (0, 0, 1): position 0 sees the patch (0, 0), so z_{1:0} = 0·w0 + 0·w1 ≡ 0 for EVERY θ (a = 0);
+# position 1 sees (0, 1): z_{1:1} = w1.
+# θ = (0, 1, 0, 1): Φ = v0·relu(z_{1:0}) + v1·relu(w1) = v1·relu(w1) on a neighbourhood of θ, q = 1;
+# h = (v0·g·0 + v1·0, v0·g·0 + v1·1, relu(0), relu(1)) = (0, 1, 0, 1) for every slope g of 1:0,
+# the gradient of the smooth v1·relu(w1) at θ: θ = 1·h, ‖θ‖² = 2 = L·q·μ (L = 2). A Clarke-KKT
+# direction although no direction gives ż_{1:0} != 0.
+ZPATCH = {"input": [1, 3], "layers": [{"conv": {"channels": 1, "kernel": 2, "activation": "relu"}},
+                                      "flatten", {"dense": {"width": 1}}]}
+ZERO_X = [(["0", "0", "1"], 1)]
+
+
+def zpatch(kind, witness, theta=("0", "1", "0", "1"), clarke_set="clarke"):
+    return cert(kind, clarke_set, ZPATCH, ZERO_X, [[[list(theta[:2])]], [list(theta[2:])]], witness)
+
+
+def free_term(slope, direction, weight="1"):
+    return {"multipliers": [weight], "clarke": [{"point": 0, "terms": [
+        {"weight": weight, "slopes": {"1:0": slope}, "direction": direction}]}]}
+
+
+def test_free_unit_takes_any_slope_of_its_interval():
+    N = Numbers()
+    net = Network(ZPATCH, N)
+    ev = net.evaluate(net.parameters([{"weight": [[["0", "1"]]]}, {"weight": [["0", "1"]]}]), [N.num(v) for v in "001"])
+    assert set(ev.kinks) == {"1:0"} and all(not c for c in net.first_layer_row(ev, 0))
+    for slope in ("0", "1", "1/2"):
+        for d in (["0"] * 4, ["5", "-7", "1", "2"]):
+            valid(zpatch("kkt_direction", free_term(slope, d)), r"1 kink term \(Clarke set: clarke")
+    invalid(zpatch("kkt_direction", free_term("2", ["0"] * 4)), r"slopes\[1:0\]: 2 outside \[0, 1\]")
+    invalid(zpatch("kkt_direction", free_term("1", ["0"] * 4, weight="2")), "stationarity fails")
+    invalid(zpatch("kkt_direction", {"multipliers": ["1"], "clarke": [{"point": 0, "terms": [
+        {"weight": "1", "slopes": {}, "direction": ["0"] * 4}]}]}), "keys must be exactly the kink units")
+    invalid(zpatch("kkt_direction", {"multipliers": ["1"], "clarke": [{"point": 0, "terms": [
+        {"weight": "1", "slopes": {"1:0": "1"}}]}]}), "needs a direction")
+    # a false claim: θ = (0, 1, 0, 2) has q = 2·relu(1) = 2 and h = (0, 2, 0, 1), not parallel to θ
+    invalid(zpatch("kkt_direction", free_term("1", ["0"] * 4), theta=("0", "1", "0", "2")), "stationarity fails")
+
+
+def test_exemption_is_only_for_first_layer_units_with_zero_gradient():
+    """The same certificates on units that DO move are rejected."""
+    # with a bias, z_{1:0} = b: a = e_b != 0 and the direction must pick a side (θ = (w, b, v) = (0, 1, 0, 0, 1))
+    arch = copy.deepcopy(ZPATCH)
+    arch["layers"][0]["conv"]["bias"] = True
+    c = cert("kkt_direction", "clarke", arch, ZERO_X, [], free_term("1", ["0"] * 5))
+    c["parameters"] = [{"weight": [[["0", "1"]]], "bias": ["0"]}, {"weight": [["0", "1"]]}]
+    c["digest"] = certificate_digest(c)
+    invalid(c, "ż = 0 at kink unit 1:0")
+    # two-layer kink of unit 1:1 (a = (1, 0) at w2): g = 1/2 satisfies stationarity (see above) but
+    # with ż = 0 it is no limiting gradient, and ż = 0 does not license it
+    invalid(kink([term("1", "1/2", ["1", "0", "0", "5", "0", "0"])]), "ż = 0 at kink unit 1:1")
+    valid(kink([term("1", "1/2")], "chain_rule_hull"))
+
+
+# A deeper unit with ∇z = 0 that is not constant: input [1, 2] -> conv (1 channel, kernel 1, relu,
+# bias) -> conv (2 channels, kernel 1, relu) -> flatten -> dense 1; θ = (w, b, W2_0, W2_1, V0..V3)
+# = (3/5, 4/5, 1, 0, 0, 1, 0, 0), x = (-4/3, 3/4), y = 1. By hand: z1 = (3/5·(-4/3) + 4/5, 3/5·3/4 + 4/5)
+# = (0, 5/4): unit 1:0 on its kink with a = (x0, 1) != 0. Layer 2 (channel-major): z = (W2_0·0, W2_0·5/4,
+# W2_1·0, W2_1·5/4) = (0, 5/4, 0, 0): kinks 2:0, 2:2, 2:3. ∇z_{2:2} = (W2_1·g·(x0, 1), relu(z1_0)) = 0,
+# yet z_{2:2}(θ + t·d) = t·d3·relu(t·(d1 - 4/3·d0)), = ±t² for d = (0, 1, 0, ±1, 0, ...).
+# h = (V1·W2_0·x1, V1·W2_0, V1·z1_1, 0, 0, 5/4, 0, 0) = (3/4, 1, 5/4, 0, 0, 5/4, 0, 0) for all slopes
+# (V0 = V2 = V3 = 0), q = 5/4, θ = (4/5)·h, ‖θ‖² = 3 = L·q·μ = 3·(5/4)·(4/5): KKT for the hull.
+DEEP = {"input": [1, 2], "layers": [{"conv": {"channels": 1, "kernel": 1, "activation": "relu", "bias": True}},
+                                    {"conv": {"channels": 2, "kernel": 1, "activation": "relu"}}, "flatten",
+                                    {"dense": {"width": 1}}]}
+DEEP_SLOPES = {"1:0": "1", "2:0": "1", "2:2": "0", "2:3": "1"}
+
+
+def deep(clarke_set, direction=None):
+    t = {"weight": "4/5", "slopes": DEEP_SLOPES}
+    if direction is not None:
+        t["direction"] = direction
+    c = cert("kkt_direction", clarke_set, DEEP, [(["-4/3", "3/4"], 1)], [],
+             {"multipliers": ["4/5"], "clarke": [{"point": 0, "terms": [t]}]})
+    c["parameters"] = [{"weight": [[["3/5"]]], "bias": ["4/5"]}, {"weight": [[["1"]], [["0"]]]},
+                       {"weight": [["0", "1", "0", "0"]]}]
+    c["digest"] = certificate_digest(c)
+    return c
+
+
+def test_deeper_unit_with_zero_gradient_is_not_exempt():
+    def z22(t, d):        # z_{2:2}(θ + t·d) by the formula above, in exact rationals
+        z10 = (Q(3, 5) + t * d[0]) * Q(-4, 3) + Q(4, 5) + t * d[1]
+        return (0 + t * d[3]) * max(z10, 0)
+    for sign in (1, -1):
+        d = [0, 1, 0, sign, 0, 0, 0, 0]
+        assert all(z22(t, d) == sign * t * t for t in (Q(1, 10), Q(1, 10 ** 6)))
+    valid(deep("chain_rule_hull"), "chain_rule_hull")
+    # d = (0, 1, 0, 1, 0, ...): ż_{1:0} = d1 = 1, ż_{2:0} = W2_0·1·1 = 1, ż_{2:3} = d3·5/4 = 5/4 all
+    # pick the sides of DEEP_SLOPES, ż_{2:2} = d3·relu(0) + W2_1·(...) = 0: refused
+    invalid(deep("clarke", ["0", "1", "0", "1", "0", "0", "0", "0"]), "ż = 0 at kink unit 2:2")
+
+
+def test_free_unit_refutations_and_forged_exclusions():
+    """θ = (0, 1, 1, 1): q = 1, h = (0, 1, 0, 1) for both slopes of 1:0 (by hand as above), θ is not
+    a multiple of h. y = (0, 0, -1, 0): y·θ = -1 < 0, y·h = 0 on both (equal) vertex columns."""
+    refute = lambda farkas, excluded=(), theta=("0", "1", "1", "1"): zpatch(   # noqa: E731
+        "not_kkt_direction", {"reason": "stationarity", "farkas": farkas, "excluded": list(excluded)}, theta)
+    valid(refute(["0", "0", "-1", "0"]), "all 2 vertex Clarke columns")
+    invalid(refute(["0", "0", "0", "-1"]), r"y·c < 0 for point 0")                  # y·h = -1
+    # the true direction θ = (0, 1, 0, 1) cannot be 'refuted' by excluding both signs of the free unit
+    forged = [{"point": 0, "signs": {"1:0": s}, "gordan": {"1:0": "1"}} for s in (1, -1)]
+    invalid(refute(["0", "-1", "0", "-1"], forged, ("0", "1", "0", "1")), "unit 1:0 has a_u = 0")
+    invalid(refute(["0", "-1", "0", "-1"], forged[:1], ("0", "1", "0", "1")), "unit 1:0 has a_u = 0")
+    invalid(refute(["0", "-1", "0", "-1"], (), ("0", "1", "0", "1")), r"y·c < 0 for point 0")
 
 
 # ------------------------------------------------------------------ statements, keys, θ = 0, degree 0

@@ -20,10 +20,22 @@ Each of the four records in ``claim.clarke_set`` the set of generalized gradient
 - ``clarke``: holds with Clarke elements only: every term's slope pattern is realized by a
   ``direction`` d (forward-mode ż != 0 at every kink unit, slope 1 where ż > 0 and s where
   ż < 0), so h_k(g) is a limit of gradients of Φ(·; x_k) along θ + t·d, t ↓ 0, hence in ∂°Φ.
+  One exemption: a *free* unit u, a kink unit of the FIRST weight layer with a_u = ∇_θ z_u = 0
+  exactly (its input patch is zero and it has no bias), may take any slope of its interval, and
+  its ż is not checked (it is 0 along every d). Sound because z_u is affine in θ with gradient
+  0, so z_u ≡ 0 and σ(z_u) ≡ 0 for every θ: Φ(·; x_k) coincides with the reduced net in which u
+  outputs the constant 0. In the backprop h_k the slope of u multiplies only u's weight gradient
+  (slope·patch = 0; there is no bias and no parameter upstream of the first weight layer), so
+  h_k(g) does not depend on g_u and equals the reduced net's chain rule; in the forward mode u
+  passes on ẋ_u = slope·ż_u = 0, the reduced net's value, so ż of every other unit is the
+  reduced net's, and a direction realizing the other units' pattern gives a limiting gradient
+  of the reduced net, i.e. of Φ(·; x_k). Deeper units with ∇z_u = 0 are not exempt: z_u need
+  not be constant near θ (its sign can be decided at second order).
   Refutes over the chain-rule hull minus the vertex patterns that ``excluded`` Gordan vectors
   prove unrealizable: for first-layer kink units z_u = a_u·θ is linear, and ν >= 0, ν != 0 with
   Σ ν_u σ_u a_u = 0 means no point near θ has sign σ_u z_u > 0 on all of them (a_u != 0 required),
-  so no limiting gradient has that pattern;
+  so no limiting gradient has that pattern (a free unit has a_u = 0 and is refused there: it has
+  no sign near θ, and excluding it would drop columns that are limiting gradients);
 - ``chain_rule_hull``: slopes anywhere in the intervals (the conservative set, which contains
   ∂°Φ because h is multilinear in the slopes and every limiting gradient has vertex slopes). A
   holds is only about that set; a refutation over it also refutes Clarke-KKT.
@@ -241,18 +253,29 @@ def clarke_terms(ctx, k, terms, where, lam):
 def realized(ctx, k, slopes, direction, where):
     """Check that ``direction`` realizes the vertex pattern ``slopes`` at point k: ż != 0 at every
     kink unit and slope 1 where ż > 0, the negative-side slope where ż < 0 (then h_k(slopes) is
-    a limiting gradient: Φ(·; x_k) is smooth near θ + t·d for small t > 0 with that pattern)."""
+    a limiting gradient: Φ(·; x_k) is smooth near θ + t·d for small t > 0 with that pattern).
+
+    A :func:`free` unit is exempt: its ż is 0 along every d and any slope of its interval (already
+    checked by the caller) is accepted, because h_k does not depend on it."""
     F = ctx.F
     if direction is None:
         raise Invalid(f"{where}: the clarke set needs a direction realizing the slopes")
     d = ctx.vector(direction, f"{where}.direction", ctx.m)
     zdot, chosen = ctx.net.jvp(ctx.theta, ctx.evs[k], d)
     for u in sorted(slopes):
+        if free(ctx, k, u):
+            continue
         if F.sign(zdot[u]) == 0:
             raise Invalid(f"{where}.direction: ż = 0 at kink unit {u} (the direction does not pick a side)")
         if not F.is_zero(F.sub(slopes[u], chosen[u])):
             raise Invalid(f"{where}.direction: ż {'>' if F.sign(zdot[u]) > 0 else '<'} 0 at kink unit {u} selects "
                           f"slope {ctx.fmt(chosen[u])}, the term says {ctx.fmt(slopes[u])}")
+
+
+def free(ctx, k, u):
+    """Whether kink unit ``u`` of point k is in the first weight layer with a_u = ∇_θ z_u = 0
+    (its input patch is zero and it has no bias): then z_u ≡ 0 and σ(z_u) ≡ 0 for every θ."""
+    return u.startswith("1:") and all(not c for c in ctx.net.first_layer_row(ctx.evs[k], int(u[2:])))
 
 
 def refute(ctx, direction):

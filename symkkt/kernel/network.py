@@ -23,6 +23,9 @@ every layer output), ``parameters`` (θ), ``connections`` (one forward pass), ``
 
 :meth:`Network.jvp` is the forward-mode derivative of the pre-activations along a direction d,
 with the slope of each kink unit chosen by the sign of its own derivative (1 if ż > 0, s if ż < 0).
+:meth:`Network.first_layer_row` is ∇_θ z_u of a first-weight-layer unit (z_u is affine in θ); where
+it is 0 (a zero input patch, no bias) z_u ≡ 0, and such a kink unit's slope changes neither the
+backprop (it multiplies the zero patch) nor the forward mode (ż_u = 0).
 
 Trusted: the field arithmetic of :mod:`.field` and the parser of :mod:`.exact`.
 """
@@ -376,7 +379,8 @@ class Network:
 
     def first_layer_row(self, ev, unit):
         """a_u = ∇_θ z_u(θ; x) of a unit u of the first weight layer: the layer's input at u's
-        weight positions and 1 at its bias (z_u is linear in θ there)."""
+        weight positions and 1 at its bias (z_u is linear in θ there). Empty entries ``()`` are 0;
+        a_u = 0 means z_u(·; x) ≡ 0 on all of parameter space."""
         layer = self.weight_layers[0]
         x, a = ev.inputs[self.layers.index(layer)], [()] * self.n_params
         for wi, xi in layer.conns[unit]:
