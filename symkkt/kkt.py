@@ -60,8 +60,6 @@ from .numbers import format_number
 from .field import as_sympy
 from .tensor import ExactDomain
 
-#: most Clarke cells and vertex columns enumerated in total, over all active points
-MAX_VERTICES = 2**12
 
 #: the sets a decision can be made for: machine name -> description
 CLARKE_SETS = {
@@ -203,19 +201,23 @@ def _witness_json(w):
 
 # -- the arrangement of kink gradients ---------------------------------------------------------
 class VertexCapExceeded(Exception):
-    """More than :data:`MAX_VERTICES` cells or vertex columns would be enumerated."""
+    """More cells or vertex columns would be enumerated than the ``vertices`` limit allows."""
 
 
 @dataclass
 class _Budget:
-    """Cells and vertex columns spent so far, against :data:`MAX_VERTICES`."""
+    """Cells and vertex columns spent so far, against the ``vertices`` limit (:mod:`symkkt.limits`,
+    raised with ``--limit vertices=N``)."""
 
     spent: int = 0
 
     def check(self, extra, what):
-        if self.spent + extra > MAX_VERTICES:
-            raise VertexCapExceeded(f"more than MAX_VERTICES = {MAX_VERTICES} Clarke cells and vertex "
-                                    f"columns to enumerate in total ({what})")
+        from . import limits
+
+        cap = limits.get("vertices")
+        if self.spent + extra > cap:
+            raise VertexCapExceeded(f"limit exceeded: more than {cap} Clarke cells and vertex columns to "
+                                    f"enumerate in total ({what}) (raise with --limit vertices=N)")
 
     def spend(self, n):
         self.spent += n
@@ -496,7 +498,7 @@ class MaxMarginProblem:
         Returns ``{k: PointPatterns}`` for the points (default: all) that have kink units; units
         are ``(layer_index, unit)`` (:meth:`Network.unit_label` names them), directions are
         elements of the exact field of θ and the data. Raises :class:`VertexCapExceeded` past
-        :data:`MAX_VERTICES` cells in total.
+        the ``vertices`` limit of cells in total.
 
         Examples
         --------

@@ -23,7 +23,8 @@ from symkkt.certificate import digest
 from symkkt.embed.maps import chain, parse_step
 from symkkt.kernel import check_certificate
 from symkkt.kernel.claims import statement
-from symkkt.kkt import MAX_VERTICES, MaxMarginProblem
+from symkkt import limits
+from symkkt.kkt import MaxMarginProblem
 from symkkt.numbers import parse_number
 from symkkt.spec import architecture_from_json, data_from_json
 
@@ -694,7 +695,12 @@ def test_vertex_cap_counts_cells_and_vertices_over_all_points():
     theta = [0, 1] + [1] * 28
     problem = problem_of(arch, [([1] * 14, 1), ([2] * 14, 1)])
     hull = problem.decide(theta, direction=True, clarke_set="chain_rule_hull")
-    assert hull.verdict == "inconclusive" and "MAX_VERTICES" in hull.reason and str(MAX_VERTICES) in hull.reason
+    cap = limits.get("vertices")
+    assert 2 * 2 ** 14 > cap
+    assert hull.verdict == "inconclusive" and f"more than {cap} Clarke cells" in hull.reason
+    assert hull.reason.endswith("(raise with --limit vertices=N)")
+    with limits.overridden(vertices=2 * 2 ** 14):
+        assert problem.decide(theta, direction=True, clarke_set="chain_rule_hull").verdict != "inconclusive"
     res = problem.decide(theta, direction=True)
     assert res.verdict != "inconclusive" and res.clarke_set == "clarke"
     assert res.tied[0] == [{"equal": [f"1:{i}" for i in range(14)], "opposite": []}]
