@@ -1,9 +1,19 @@
 """The Python API: load files or build in code, decide, get certificates.
 
-Everything the CLI does is a few calls here.
+Everything the CLI does is a few calls here. A problem comes from files (:func:`load_problem`),
+from a built-in example (:func:`load_example`) or from the input-file forms as plain Python
+objects (:func:`problem_from_dicts`); each gives ``(MaxMarginProblem, theta)``.
+:meth:`MaxMarginProblem.decide` takes θ flat (:attr:`Network.parameter_names` order), as a
+:class:`~symkkt.spec.Parameters` object or in its input-file form (:func:`as_theta`).
 
 Examples
 --------
+>>> problem, theta = problem_from_dicts(
+...     {"input": [2], "layers": [{"dense": {"width": 1}}]},
+...     {"points": [{"x": [1, 0], "y": 1}, {"x": [-1, 0], "y": -1}]},
+...     [{"weight": [[1, 0]]}])
+>>> problem.decide(theta).verdict
+'holds'
 >>> from symkkt.api import load_example
 >>> problem, theta = load_example("kink")
 >>> result = problem.decide(theta)
@@ -21,7 +31,8 @@ import os
 
 from .kkt import KKTResult, MaxMarginProblem
 from .network import Network
-from .spec import (load_architecture, load_data, load_parameters, require_binary_labels)
+from .spec import (Architecture, Dataset, Parameters, architecture_from_json, data_from_json, load_architecture,
+                   load_data, load_parameters, parameters_from_json, require_binary_labels)
 
 EXAMPLES_DIR = os.path.join(os.path.dirname(__file__), "examples")
 
@@ -58,8 +69,8 @@ EMBEDDINGS = {
                         "mse"),
 }
 
-__all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "decide_kkt", "decide_embedding",
-           "load_example",
+__all__ = ["Network", "MaxMarginProblem", "KKTResult", "load_problem", "problem_from_dicts", "as_theta",
+           "decide_kkt", "decide_embedding", "load_example", "example_paths",
            "EXAMPLES", "load_architecture", "load_data", "load_parameters"]
 
 
@@ -77,6 +88,109 @@ def load_problem(arch_path, data_path, params_path=None, float_input=False):
         params = load_parameters(params_path, arch, float_input=float_input)
         theta = problem.network.flatten(params)
     return problem, theta
+
+
+def problem_from_dicts(arch, data, params=None, float_input=False):
+    """Build a problem in code from the input-file forms: ``(MaxMarginProblem, theta)``.
+
+    The same checks and the same result as :func:`load_problem` on files with this content.
+
+    Parameters
+    ----------
+    arch : dict or Architecture
+        ``{'input': [...], 'layers': [...]}`` (see :func:`symkkt.spec.architecture_from_json`).
+    data : dict or Dataset
+        ``{'points': [{'x': [...], 'y': 1}, ...]}``, labels ±1.
+    params : list or Parameters, optional
+        ``[{'weight': [[...]], 'bias': [...]}, ...]``, one entry per weight layer.
+    float_input : bool
+        Take float values as their exact binary value (else floats are refused).
+
+    Returns
+    -------
+    (MaxMarginProblem, list or None)
+        θ flat and exact in :attr:`Network.parameter_names` order, ``None`` without ``params``.
+
+    Raises
+    ------
+    symkkt.errors.SymkktInputError
+        Bad structure, shapes, numbers or labels (the place is named, the file is ``<python>``).
+
+    Examples
+    --------
+    >>> problem, theta = problem_from_dicts({"input": [2], "layers": [{"dense": {"width": 1}}]},
+    ...                                     {"points": [{"x": [1, 0], "y": 1}]}, [{"weight": [["1/2", 0]]}])
+    >>> theta, problem.network.parameter_names
+    ([1/2, 0], ['W1[0,0]', 'W1[0,1]'])
+    >>> problem_from_dicts({"input": [2], "layers": [{"dense": {"width": 1}}]},
+    ...                    {"points": [{"x": [1, 0], "y": 2}]})
+    Traceback (most recent call last):
+    ...
+    symkkt.errors.ShapeError: <python>: points[0].y: label must be +1 or -1, got 2
+    """
+    if not isinstance(arch, Architecture):
+        arch = architecture_from_json(arch)
+    if not isinstance(data, Dataset):
+        data = data_from_json(data, arch=arch, float_input=float_input)
+    require_binary_labels(data)
+    problem = MaxMarginProblem(Network(arch), data)
+    theta = None
+    if params is not None:
+        theta = as_theta(problem.network, params, float_input=float_input)
+    return problem, theta
+
+
+def as_theta(network, theta, float_input=False):
+    """θ as the flat list of exact numbers that :meth:`MaxMarginProblem.decide` works with.
+
+    Parameters
+    ----------
+    network : Network
+    theta : list, tuple or Parameters
+        Flat, in :attr:`Network.parameter_names` order (sympy numbers, ints, ``Fraction`` or
+        exact-number text such as ``"2^(-3/4)"``); or a :class:`~symkkt.spec.Parameters` object;
+        or the input-file form ``[{'weight': ..., 'bias': ...}, ...]``.
+    float_input : bool
+        Take float values as their exact binary value (else floats are refused).
+
+    Returns
+    -------
+    list of sympy.Expr
+
+    Raises
+    ------
+    symkkt.errors.ShapeError
+        A size that does not fit the network.
+    symkkt.errors.NumberSyntaxError
+        An entry that is not an exact real algebraic number.
+
+    Examples
+    --------
+    >>> from symkkt.spec import architecture_from_json
+    >>> net = Network(architecture_from_json({"input": [2], "layers": [{"dense": {"width": 1, "bias": True}}]}))
+    >>> as_theta(net, ["1/2", 0, "sqrt(2)"])
+    [1/2, 0, sqrt(2)]
+    >>> as_theta(net, [{"weight": [["1/2", 0]], "bias": ["sqrt(2)"]}])
+    [1/2, 0, sqrt(2)]
+    >>> as_theta(net, [1, 2])
+    Traceback (most recent call last):
+    ...
+    symkkt.errors.ShapeError: <python>: theta: 2 numbers, the network has 3 parameters (W1[0,0], W1[0,1], b1[0])
+    """
+    from .errors import ShapeError
+    from .numbers import parse_number
+
+    if isinstance(theta, Parameters):
+        theta = theta.to_json()
+    theta = list(theta)
+    if theta and all(isinstance(entry, dict) for entry in theta):
+        return network.flatten(parameters_from_json(theta, network.arch, float_input=float_input))
+    if len(theta) != network.num_parameters:
+        names = network.parameter_names
+        shown = ", ".join(names) if len(names) <= 8 else ", ".join(names[:4]) + ", ..., " + names[-1]
+        raise ShapeError(f"{len(theta)} numbers, the network has {len(names)} parameters ({shown})",
+                         "<python>", "theta")
+    return [parse_number(v, "<python>", f"theta[{i}]", float_input) for i, v in enumerate(theta)]
 
 
 def decide_kkt(arch_path, data_path, params_path, direction=False, float_input=False):
@@ -158,7 +272,19 @@ def example_paths(name):
 
 
 def load_example(name):
-    """A built-in example as ``(MaxMarginProblem, theta)``."""
+    """A built-in example as ``(MaxMarginProblem, theta)``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXAMPLES`; the files are :func:`example_paths` ``(name)``.
+
+    Examples
+    --------
+    >>> problem, theta = load_example("svm")
+    >>> problem.decide(theta).verdict
+    'holds'
+    """
     if name not in EXAMPLES:
         raise KeyError(f"unknown example {name!r}; known: {', '.join(EXAMPLES)}")
     return load_problem(*example_paths(name))

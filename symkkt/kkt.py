@@ -81,7 +81,15 @@ class KKTResult:
     :data:`CLARKE_SETS`); ``clarke`` lists Clarke elements for display (vertex terms merged
     into interior slopes where that is exact), ``clarke_terms`` the vertex terms with their
     realizing directions (``clarke`` set). ``tied`` lists, per point, kink units of the first
-    weight layer whose slopes are tied together near θ.
+    weight layer whose slopes are tied together near θ. ``kinks`` maps each active point with
+    kink units to their labels ``"LAYER:UNIT"`` (flat units, as in certificates), ``kink_units``
+    to where each sits (:meth:`Network.unit_reading`: channel and position for conv layers).
+    ``uniqueness`` (holds only) says whether every representation θ = Σ λ_k y_k h_k with
+    admissible h_k has the same λ: ``{"unique": True | False | None, ...}`` with a second
+    multiplier vector and its Clarke elements when False.
+
+    Every data point index (``point``, the keys of ``kinks``, ``tied``, the active set) is
+    0-based, in the order of the data file.
     """
 
     verdict: str
@@ -95,6 +103,8 @@ class KKTResult:
     clarke: list = field(default_factory=list)
     clarke_terms: list = field(default_factory=list)
     kinks: dict = field(default_factory=dict)
+    kink_units: dict = field(default_factory=dict)
+    uniqueness: dict = field(default_factory=dict)
     tied: dict = field(default_factory=dict)
     clarke_set: str = "clarke"
     witness: dict = field(default_factory=dict)
@@ -123,7 +133,8 @@ class KKTResult:
             "tier": self.tier,
             "margins": [f(q) for q in self.margins],
             "active_set": list(self.active),
-            "kinks": {str(k): v for k, v in self.kinks.items()},
+            "kinks": {str(k): {u: dict(self.kink_units.get(k, {}).get(u, {})) for u in v}
+                      for k, v in self.kinks.items()},
             "clarke_set": self.clarke_set,
             "clarke_set_description": self.clarke_set_description,
         }
@@ -136,6 +147,12 @@ class KKTResult:
         if self.multipliers is not None:
             out["multipliers"] = [f(m) for m in self.multipliers]
             out["clarke"] = _clarke_json(self.clarke)
+        if self.uniqueness:
+            out["multipliers_unique"] = self.uniqueness["unique"]
+            out["multipliers_unique_reason"] = self.uniqueness["reason"]
+            if self.uniqueness["unique"] is False:
+                out["second_multipliers"] = [f(m) for m in self.uniqueness["multipliers"]]
+                out["second_clarke"] = _clarke_json(self.uniqueness["clarke"])
         if self.point_multipliers is not None:
             out["kkt_point_multipliers"] = [f(m) for m in self.point_multipliers]
         if self.identity:
@@ -156,12 +173,21 @@ class KKTResult:
                  f"  margins      {[format_number(q) for q in self.margins]}",
                  f"  active set   {self.active}",
                  f"  Clarke set   {self.clarke_set}: {self.clarke_set_description}"]
+        if self.kinks:
+            lines.append("  kinks        " + "; ".join(
+                f"point {k}: " + ", ".join(_kink_text(u, self.kink_units.get(k, {}).get(u, {})) for u in units)
+                for k, units in sorted(self.kinks.items())))
         if self.tied:
             lines.append(f"  tied slopes  {self.tied}")
         if self.multipliers is not None:
             lines.append(f"  multipliers  {[format_number(m) for m in self.multipliers]}")
         if self.clarke:
             lines.append(f"  Clarke slopes {_clarke_json(self.clarke)}")
+        if self.uniqueness:
+            u = self.uniqueness
+            lines.append("  unique       " + {True: "yes", None: "undecided", False: "no"}[u["unique"]]
+                         + f" — {u['reason']}"
+                         + (f"; also {[format_number(m) for m in u['multipliers']]}" if u["unique"] is False else ""))
         if self.identity:
             lines.append(f"  identity     {self.identity['statement']}: "
                          f"{format_number(self.identity['lhs'])} = {format_number(self.identity['rhs'])}")
@@ -176,6 +202,13 @@ class KKTResult:
 
 def _fmt(v):
     return format_number(as_sympy(v))
+
+
+def _kink_text(label, reading):
+    """``1:3`` or, for a conv unit, ``1:3 (channel 1, position [1])``."""
+    if "channel" in reading:
+        return f"{label} (channel {reading['channel']}, position {reading['position']})"
+    return label
 
 
 def _clarke_json(clarke):
@@ -388,7 +421,7 @@ class MaxMarginProblem:
         n = len(self.data.y)
         L = self.homogeneity.degree
         return (f"MaxMarginProblem: minimize 1/2 |theta|^2 subject to y_k Phi(theta; x_k) >= 1, "
-                f"k = 1..{n}; m = {self.network.num_parameters} parameters, "
+                f"k = 0..{n - 1}; m = {self.network.num_parameters} parameters, "
                 + (f"L = {L}" if L else f"not homogeneous ({self.homogeneity.reason})")
                 + "\n  KKT: theta = sum_k lambda_k y_k h_k, h_k in Clarke(Phi(.; x_k)), "
                   "lambda >= 0, lambda_k (q_k - 1) = 0")
@@ -412,12 +445,14 @@ class MaxMarginProblem:
 
     # -- decision -----------------------------------------------------------------------------
     def decide(self, theta, direction=False, clarke_set="clarke"):
-        """Decide whether θ (flat, exact sympy numbers) is a KKT point (or direction).
+        """Decide whether θ is a KKT point (or direction).
 
         Parameters
         ----------
-        theta : list
-            Exact numbers in :attr:`Network.parameter_names` order.
+        theta : list or symkkt.spec.Parameters
+            Exact numbers in :attr:`Network.parameter_names` order (sympy numbers, ints or
+            exact-number text), a ``Parameters`` object, or its input-file form
+            ``[{'weight': ..., 'bias': ...}, ...]`` (see :func:`symkkt.api.as_theta`).
         direction : bool
             Decide "KKT direction" instead of "KKT point".
         clarke_set : {"clarke", "chain_rule_hull"}
@@ -431,8 +466,10 @@ class MaxMarginProblem:
         -------
         KKTResult
         """
+        from .api import as_theta
         from .errors import NotHomogeneousError
 
+        theta = as_theta(self.network, theta)
         if clarke_set not in ("clarke", "chain_rule_hull"):
             raise ValueError(f"clarke_set must be 'clarke' or 'chain_rule_hull', not {clarke_set!r}")
         kind = "kkt_direction" if direction else "kkt_point"
@@ -440,7 +477,8 @@ class MaxMarginProblem:
         if direction and L is None:
             raise NotHomogeneousError(f"--direction needs a homogeneous network: {self.homogeneity.reason}")
         if any(r.kind == "tanh" for r in self.network.rules.values()):
-            return KKTResult("inconclusive", "tanh values are transcendental: no exact decision",
+            return KKTResult("inconclusive", f"not positively homogeneous ({self.homogeneity.reason}), "
+                             "and tanh values are transcendental: no exact decision",
                              kind, self, list(theta), tier="none", clarke_set=clarke_set)
         dom = self.domain(theta)
         q, trace = self.margins(theta, dom)
@@ -474,6 +512,8 @@ class MaxMarginProblem:
         net = self.network
         kinks = {k: net.kinks(trace, k) for k in res.active}
         res.kinks = {k: [net.unit_label(i, u) for i, u in ks] for k, ks in kinks.items() if ks}
+        res.kink_units = {k: {net.unit_label(i, u): net.unit_reading(i, u) for i, u in ks}
+                          for k, ks in kinks.items() if ks}
         if not res.kinks:
             res.clarke_set = "gradient"
         try:
@@ -490,7 +530,59 @@ class MaxMarginProblem:
         if res.verdict == "holds":
             lam = [Kf.element(m) for m in res.multipliers]
             self._identities(res, lam, norm2, q[qmin_i] if direction else None, direction)
+            res.uniqueness = self._uniqueness(res, Kf)
         return res
+
+    def _uniqueness(self, res, Kf):
+        """Whether every μ ≥ 0 with Σ_c μ_c y_k h_c = θ over the decision's columns gives the same λ.
+
+        λ_k = Σ_{c at k} μ_c is linear in μ, so λ_k is constant on the polyhedron of solutions iff
+        it can be neither raised nor lowered. It can be raised (σ = 1; lowered: σ = −1) iff the
+        homogenized system μ, t, s ≥ 0, Aμ − tθ = 0, σ(Σ_{c at k} μ_c − tλ_k) − s = 1 has a
+        solution (exact LP): with t > 0, μ/t is a solution with σλ'_k > σλ_k; with t = 0, μ is a
+        recession direction and μ* + μ one. The columns are the set's vertices (gradient,
+        chain-rule hull, or Clarke with every pattern accounted for), so the answer is the one
+        for the set; where degeneracy leaves realizable Clarke patterns only, a second λ is
+        still a witness, but uniqueness is left undecided.
+        """
+        A, columns, mu, th = res._system
+        zero, one = Kf.element(0), Kf.element(1)
+        n, m = len(columns), len(th)
+        lam = [Kf.element(v) for v in res.multipliers]
+        for k in sorted({c[0] for c in columns}):
+            at_k = [one if c[0] == k else zero for c in columns]
+            for sigma in (1, -1):
+                M = [A[r] + [-th[r], zero] for r in range(m)]
+                M.append([v if sigma > 0 else -v for v in at_k] + [-lam[k] if sigma > 0 else lam[k], -one])
+                sol = nonnegative_solution(M, [zero] * m + [one], lambda x: x.sign(), zero=zero, one=one)
+                if isinstance(sol, Feasible):
+                    t = sol.x[n]
+                    mu2 = ([v / t for v in sol.x[:n]] if t.sign() > 0
+                           else [a + b for a, b in zip(mu, sol.x[:n])])
+                    return self._second(res, k, A, columns, mu2, th, zero)
+        if getattr(res, "_exact", True) or res.clarke_set != "clarke":
+            what = {"gradient": "h_k = ∇Φ(θ; x_k)", "clarke": "h_k ∈ ∂°Φ(θ; x_k)",
+                    "chain_rule_hull": "h_k in the chain-rule hull"}[res.clarke_set]
+            return {"unique": True, "reason": f"θ = Σ λ_k y_k h_k with λ ≥ 0 and {what} only for these λ "
+                                              "(exact LPs: no λ_k can be raised or lowered)"}
+        return {"unique": None, "reason": "unique over the Clarke elements realized by directions, but "
+                                          "degeneracy at kinks leaves the rest of the Clarke set undecided"}
+
+    def _second(self, res, k, A, columns, mu2, th, zero):
+        """The witness of non-uniqueness: a second solution μ2 (checked exactly)."""
+        n = len(columns)
+        if any(sum((A[r][c] * mu2[c] for c in range(n)), zero) != th[r] for r in range(len(th))):
+            raise RuntimeError("internal error: second multipliers do not give θ")  # pragma: no cover
+        lam2 = [zero for _ in self.data.y]
+        terms = {}
+        for (j, g, d), v in zip(columns, mu2):
+            lam2[j] = lam2[j] + v
+            if j in res.kinks and not v.is_zero():
+                terms.setdefault(j, []).append((v, g, d))
+        return {"unique": False, "reason": f"λ_{k} is not determined by θ = Σ λ_k y_k h_k "
+                                           "(a second λ ≥ 0 with admissible h_k gives θ)",
+                "multipliers": [v.to_sympy() for v in lam2],
+                "clarke": [self._clarke_entry(j, terms[j], lam2[j]) for j in sorted(terms)]}
 
     def clarke_patterns(self, theta, points=None):
         """The vertex patterns of each data point's kink units near θ.
@@ -544,6 +636,7 @@ class MaxMarginProblem:
             else:
                 columns.append((k, {}, None))
         exact = all(pp.exact for pp in patterns.values())
+        res._exact = exact
         if self._solve_or_refute(res, trace, th, columns, excluded if exact else None):
             return
         # not exact: refute with every vertex pattern that is not excluded, or stay undecided
@@ -690,7 +783,7 @@ class MaxMarginProblem:
                     "chain_rule_hull": "chain-rule elements (hence no Clarke elements)"}[res.clarke_set]
             res.reason = ("stationarity fails: θ is not in the span of " + over
                           if sol.kind == "inconsistent" else
-                          "stationarity fails: no multipliers λ ≥ 0 and " + over + " give θ")
+                          "stationarity fails: θ is not in the cone of " + over + ": no non-negative multipliers")
             if res.tied:
                 res.reason += "; kink slopes are tied (" + "; ".join(
                     f"point {k}: " + ", ".join(" = ".join(g["equal"]) + (f" opposite to {' = '.join(g['opposite'])}"
@@ -702,6 +795,7 @@ class MaxMarginProblem:
             return True
         if hull_only:
             return False
+        res._system = (A, columns, sol.x, th)
         lam = [zero for _ in self.data.y]
         terms = {}
         for (k, g, d), mu in zip(columns, sol.x):

@@ -222,6 +222,26 @@ class Network:
         """The public name ``"LAYER:UNIT"`` of a unit (1-based weight layer, flat unit)."""
         return f"{self.weight_index(layer_index)}:{unit}"
 
+    def unit_reading(self, layer_index, unit):
+        """Where a flat unit sits: ``{"weight_layer", "unit"}``, plus ``"channel"`` and
+        ``"position"`` (0-based, per spatial axis) for a conv layer, whose flat units run over
+        (channel, position) in row-major order.
+
+        Examples
+        --------
+        >>> from symkkt.api import load_example
+        >>> net = load_example("conv_tied")[0].network
+        >>> net.unit_reading(0, 3)
+        {'weight_layer': 1, 'unit': 3, 'channel': 1, 'position': [1]}
+        """
+        out = {"weight_layer": self.weight_index(layer_index), "unit": int(unit)}
+        if self.arch.layers[layer_index].kind == "conv":
+            channels, *spatial = self.arch.shapes[layer_index]
+            size = int(np.prod(spatial)) if spatial else 1
+            out["channel"] = int(unit) // size
+            out["position"] = [int(p) for p in np.unravel_index(int(unit) % size, spatial)] if spatial else []
+        return out
+
     def jacobian(self, trace, columns, slopes=None):
         """Clarke elements h_k of Φ(·; x_k) at θ as the columns of an (m, len(columns)) array.
 

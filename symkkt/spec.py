@@ -917,7 +917,7 @@ def _exact(value, shape, place, ctx, what):
     return tuple(_exact(v, shape[1:], f"{place}[{i}]", ctx, what) for i, v in enumerate(value))
 
 
-def parameters_from_json(obj, arch, source="<python>", float_input=False):
+def parameters_from_json(obj, arch=None, source="<python>", float_input=False):
     """Build :class:`Parameters` for ``arch`` from ``[{'weight': ..., 'bias': ...}, ...]``.
 
     Parameters
@@ -925,7 +925,10 @@ def parameters_from_json(obj, arch, source="<python>", float_input=False):
     obj : list
         One entry per weight layer: weight rows = output units (conv: ``[out][in][k...]``),
         ``bias`` exactly where the layer has ``bias: true``.
-    arch : Architecture
+    arch : Architecture, dict, symkkt.network.Network or symkkt.kkt.MaxMarginProblem
+        The architecture the parameters belong to (its input-file form, or a network or a
+        problem standing for its architecture): it fixes the number of weight layers and every shape. Required: without
+        it a ``TypeError`` says how to get one.
     source : str
         The file name for error messages.
     float_input : bool
@@ -953,7 +956,18 @@ def parameters_from_json(obj, arch, source="<python>", float_input=False):
     Traceback (most recent call last):
     ...
     symkkt.errors.ShapeError: p.yaml: [0]: missing entry for weight layer 1: the architecture has 1 weight layers, the file has 0
+    >>> parameters_from_json([{"weight": [[1, 0]]}])
+    Traceback (most recent call last):
+    ...
+    TypeError: parameters_from_json needs the architecture the parameters belong to: parameters_from_json(obj, arch) with arch from architecture_from_json (or a Network or MaxMarginProblem)
     """
+    arch = getattr(getattr(arch, "network", arch), "arch", arch)
+    if isinstance(arch, dict):
+        arch = architecture_from_json(arch)
+    if not isinstance(arch, Architecture):
+        raise TypeError("parameters_from_json needs the architecture the parameters belong to: "
+                        "parameters_from_json(obj, arch) with arch from architecture_from_json "
+                        "(or a Network or MaxMarginProblem)" + ("" if arch is None else f", got {type(arch).__name__}"))
     ctx = _Ctx(source, float_input)
 
     def build():

@@ -90,17 +90,48 @@ def scatter_add(dom, shape, index, values):
 
 
 class ExactDomain:
-    """Exact arithmetic in a real number field Q(α) (Q when α = 1)."""
+    """Exact arithmetic in a real number field Q(α) (Q when α = 1).
+
+    Parameters
+    ----------
+    field : symkkt.field.NumberField, optional
+        The field the arrays live in; omitted, the rationals Q. Use :meth:`for_numbers` to get
+        the field of given algebraic numbers.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> ExactDomain().field.degree
+    1
+    >>> ExactDomain().array([[sympy.Rational(1, 2), 3]]).to_sympy()
+    [[1/2, 3]]
+    >>> K = ExactDomain.for_numbers(["sqrt(2)/2", 1]).field
+    >>> K.degree, K.generator
+    (2, sqrt(2))
+    """
 
     tier = "exact"
 
-    def __init__(self, field):
-        self.field = field
+    def __init__(self, field=None):
+        self.field = NumberField(sympy.Integer(1)) if field is None else field
 
     @classmethod
     def for_numbers(cls, numbers):
-        """The exact domain over the smallest convenient field containing ``numbers``."""
-        return cls(NumberField.of(list(numbers)))
+        """The exact domain over the smallest convenient field containing ``numbers``.
+
+        Parameters
+        ----------
+        numbers : iterable
+            Real algebraic numbers: sympy numbers, ints or text in the exact-number grammar
+            (:func:`symkkt.numbers.parse_number`), such as ``"2^(-3/4)"``.
+
+        Returns
+        -------
+        ExactDomain
+        """
+        from .numbers import parse_number
+
+        return cls(NumberField.of([parse_number(v) if isinstance(v, str) else v for v in numbers]))
 
     def array(self, nested):
         return ExactArray.from_sympy(self.field, nested)
