@@ -1,4 +1,6 @@
+import copy
 import os
+import re
 
 import pytest
 import yaml
@@ -25,3 +27,34 @@ def call(capsys, *args):
         code = e.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def tampered(cert, edit):
+    """A copy of a certificate with ``edit(copy)`` applied and the digest recomputed (so only the
+    mathematics can reject it)."""
+    from symkkt.kernel import certificate_digest
+
+    cert = copy.deepcopy(cert)
+    edit(cert)
+    cert["digest"] = certificate_digest(cert)
+    return cert
+
+
+def assert_valid(cert, pattern=""):
+    """The kernel accepts ``cert`` with a reason matching ``pattern``; returns the verdict."""
+    from symkkt.kernel import check_certificate
+
+    v = check_certificate(cert)
+    assert v.valid, v.reason
+    assert re.search(pattern, v.reason), v.reason
+    return v
+
+
+def assert_invalid(cert, pattern=""):
+    """The kernel rejects ``cert`` with a reason matching ``pattern``; returns the verdict."""
+    from symkkt.kernel import check_certificate
+
+    v = check_certificate(cert)
+    assert not v.valid, "false claim accepted: " + v.reason
+    assert re.search(pattern, v.reason), v.reason
+    return v

@@ -5,7 +5,6 @@ never taken from the code under test.
 """
 import copy
 import random
-import re
 from fractions import Fraction as Q
 
 import pytest
@@ -15,6 +14,7 @@ from symkkt.kernel import certificate_digest, check_certificate
 from symkkt.kernel.claims import statement
 from symkkt.kernel.exact import Numbers
 from symkkt.kernel.network import Network
+from conftest import assert_invalid as invalid, assert_valid as valid, tampered
 
 
 def cert(kind, clarke_set, arch, points, params, witness, **claim):
@@ -25,25 +25,6 @@ def cert(kind, clarke_set, arch, points, params, witness, **claim):
     return c
 
 
-def tampered(c, edit):
-    c = copy.deepcopy(c)
-    edit(c)
-    c["digest"] = certificate_digest(c)
-    return c
-
-
-def valid(c, pattern=""):
-    v = check_certificate(c)
-    assert v.valid, v.reason
-    assert re.search(pattern, v.reason), v.reason
-    return v
-
-
-def invalid(c, pattern=""):
-    v = check_certificate(c)
-    assert not v.valid, "false claim accepted: " + v.reason
-    assert re.search(pattern, v.reason), v.reason
-    return v
 
 
 # ------------------------------------------------------------------ a conv net where two kinks are tied

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symkkt.kernel import certificate_digest, check_certificate
+from conftest import assert_invalid, assert_valid, tampered
 
 FIELD_SQRT2 = {"minpoly": ["-2", "0", "1"], "interval": ["1", "2"],
                "radicals": [{"base": ["2"], "index": 2, "root": ["0", "1"]}]}
@@ -36,25 +37,6 @@ def cert(kind, arch, steps, target, rows, field=None, points=(), params=()):
     return c
 
 
-def tampered(c, edit):
-    c = copy.deepcopy(c)
-    edit(c)
-    c["digest"] = certificate_digest(c)
-    return c
-
-
-def assert_valid(c, pattern=""):
-    v = check_certificate(c)
-    assert v.valid, v.reason
-    assert re.search(pattern, v.reason), v.reason
-    return v
-
-
-def assert_invalid(c, pattern=""):
-    v = check_certificate(c)
-    assert not v.valid, "false claim accepted: " + v.reason
-    assert re.search(pattern, v.reason), v.reason
-    return v
 
 
 def split(layer, unit, *coeffs):

@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..field import NumberField
+from ..field import NumberField, as_sympy
 from ..numbers import format_number
 
 
@@ -205,7 +205,7 @@ def scaling_law(rule, a):
     >>> scaling_law(cubic, -1), scaling_law(cubic, 2)
     ((-1, 2), None)
     """
-    a = sympy.nsimplify(a) if isinstance(a, float) else sympy.sympify(a)
+    a = sympy.nsimplify(a) if isinstance(a, float) else as_sympy(a)
     law = rule.scaling(a)
     if law is not None or rule.piecewise:
         return law
@@ -240,7 +240,7 @@ def derivative_law(rule, a):
     >>> derivative_law(ActivationRule(Activation("polynomial", coeffs=(0, 0, 1))), -1)
     -1
     """
-    a = sympy.sympify(a)
+    a = as_sympy(a)
     f = rule.derivative_scaling(a)
     if f is not None or rule.piecewise or a == 0:
         return f

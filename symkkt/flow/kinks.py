@@ -58,6 +58,8 @@ import numpy as np
 import sympy
 from flint import arb
 
+from ..field import as_sympy
+
 __all__ = ["KinkRule", "exact_start_signs", "RULE_TEXT"]
 
 #: the rule in one paragraph, for reports
@@ -144,7 +146,7 @@ class KinkRule:
         """``(M, sgn, member)``: M (G × U) maps unit values to parent-equivalent values."""
         keys, member, mult = {}, [], []
         for u, (p, a) in enumerate(rows):
-            a = sympy.sympify(a)
+            a = as_sympy(a)
             if a == 0:                      # a zero-coefficient child is a group of its own
                 key, a = ("zero", u), sympy.Integer(1)
             else:
