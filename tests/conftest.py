@@ -4,8 +4,14 @@ import re
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from symkkt.cli import main
+
+# CI runs are reproducible (a fixed example sequence); local runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE1 = os.path.join(ROOT, "symkkt", "examples", "example1")
