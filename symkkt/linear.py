@@ -20,6 +20,7 @@ produce floats. The work is organised for tall systems (many rows, few columns):
 No ``m x m`` object is ever formed; row combinations for certificates are recovered by
 one ``r x r`` solve, and only when the answer is *infeasible*.
 """
+from collections import deque
 from dataclasses import dataclass
 
 __all__ = ["Feasible", "Infeasible", "nonnegative_solution", "rank_profile"]
@@ -270,26 +271,24 @@ def nonnegative_solution(A, b, sign, zero=0, one=1):
     if all(v == zero for v in b):
         return _verify(A, b, Feasible([zero] * n), sign, zero)
     ech = _Echelon(n, zero, one)
-    pending = list(range(m))
+    pending, ok = deque(range(m)), []  # ok: rows satisfied by the current particular solution
     while pending:  # until the particular solution of the pivot rows satisfies every row
-        stale, ok = [], []  # rows satisfied by an earlier / by the current particular solution
-        for i in pending:
-            if ech.satisfies(A[i], b[i]):
-                ok.append(i)
-                continue
-            res = ech.add(i, A[i], b[i])  # violated: row i is independent or inconsistent
-            if res is not None:  # y = e_i - (combination of R reproducing row i), y^T A = 0
-                yR = _left_solve(A, ech.R, ech.P, [A[i][p] for p in ech.P], zero, one)
-                y = [zero] * m
-                y[i] = one
-                for l, v in zip(ech.R, yR):
-                    y[l] = -v
-                if sign(res) > 0:
-                    y = [-v for v in y]
-                return _verify(A, b, Infeasible(y, "inconsistent"), sign, zero)
-            stale.extend(ok)
-            ok = []
-        pending = stale
+        i = pending.popleft()
+        if ech.satisfies(A[i], b[i]):
+            ok.append(i)
+            continue
+        res = ech.add(i, A[i], b[i])  # violated: row i is independent or inconsistent
+        if res is not None:  # y = e_i - (combination of R reproducing row i), y^T A = 0
+            yR = _left_solve(A, ech.R, ech.P, [A[i][p] for p in ech.P], zero, one)
+            y = [zero] * m
+            y[i] = one
+            for l, v in zip(ech.R, yR):
+                y[l] = -v
+            if sign(res) > 0:
+                y = [-v for v in y]
+            return _verify(A, b, Infeasible(y, "inconsistent"), sign, zero)
+        pending.extend(ok)  # a new pivot changes the particular solution: re-check them
+        ok = []
     # The equations are consistent; the pivot rows R need not span all rows, so a
     # solution x >= 0 of the R-rows is checked against all rows (a violated row is a new pivot).
     R, P, rows = ech.R, ech.P, ech.rows

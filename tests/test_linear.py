@@ -276,3 +276,15 @@ def test_algebraic_elements():
     for bb in ([one, one], [-one, -r2]):
         res = nonnegative_solution(W, bb, s, zero, one)
         assert check(W, bb, res, zero, s) == (bb[0] == one)
+
+
+def test_rows_checked_before_a_later_pivot_are_rechecked():
+    """x2 = 1 and -x1 + x2 = 0 force x1 = 1, contradicting x1 = 0 (the row checked in between).
+
+    By hand: y = (1, -1, 0, 1) gives y^T A = 0 and y^T b = -1 < 0.
+    """
+    A = [[F(-1), F(1)], [F(0), F(1)], [F(0), F(0)], [F(1), F(0)]]
+    for b in ([F(0), F(1), F(0), F(0)], [F(0), F(2), F(0), F(0)]):
+        res = nonnegative_solution(A, b, sgn, F(0), F(1))
+        assert isinstance(res, Infeasible) and res.kind == "inconsistent"
+        assert not brute_force(A, b)
