@@ -198,6 +198,14 @@ def subcommand(sub, name, help, description, example):
                           epilog=f"{EXIT_CODES}\n\nexample:\n  {example}", formatter_class=HelpFormatter)
 
 
+# Subcommands that live in their own package: the module's ``add_parser(sub)`` adds the parser and
+# sets ``run`` (a function of the parsed arguments returning the exit code) with ``set_defaults``.
+# These modules are imported to build the parser, so they must not import sympy or numpy at module level.
+EXTENSIONS = (
+    "symkkt.flow.cli",
+)
+
+
 def build_parser():
     from . import __version__
 
@@ -263,8 +271,10 @@ def build_parser():
     emb.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(emb)
 
-    from .flow.cli import add_parser as _flow_parser
-    _flow_parser(sub)
+    import importlib
+
+    for name in EXTENSIONS:  # each adds its subcommand and a runner: ``set_defaults(run=...)``
+        importlib.import_module(name).add_parser(sub)
 
     ver = subcommand(sub, "verify", "re-check certificates with the independent kernel",
                      "Re-check each CERT with the independent kernel, from the certificate alone: exit 0 "
@@ -315,7 +325,7 @@ def _run(argv):
     from .errors import SymkktInputError
 
     command = {"info": cmd_info, "kkt": cmd_kkt, "embed": cmd_embed, "verify": cmd_verify,
-               "demo": cmd_demo, "flow": cmd_flow}[args.command]
+               "demo": cmd_demo}.get(args.command) or args.run
     try:
         if args.command == "verify":
             return command(args)
@@ -633,12 +643,6 @@ def cmd_demo(args):
     from .demo import run_demo
 
     return run_demo(args.out, as_json=args.json)
-
-
-def cmd_flow(args):
-    from .flow.cli import run
-
-    return run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,6 +75,7 @@ def add_parser(subparsers):
                    help="read floats in JSON inputs as their exact binary values")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(p)
+    p.set_defaults(run=run)
     return p
 
 
