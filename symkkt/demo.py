@@ -19,6 +19,18 @@ EXPECTED = {"example1": "holds", "svm": "holds", "deep_linear": "holds", "kink":
             "svm_refuted": "refuted", "split_infeasible": "refuted", "conv_tied": "refuted"}
 
 
+#: modules that add demo rows. Each has ``DEMO_NAMES`` (the row names, known before any work) and
+#: ``demo_rows()``, which returns one dict per name: ``example``, ``claim``, ``verdict``, ``expected``,
+#: ``certificate`` (a certificate dict or None), ``description``, ``seconds`` and optional figures.
+DEMO_EXTENSIONS = ()
+
+
+def _extensions():
+    import importlib
+
+    return [importlib.import_module(name) for name in DEMO_EXTENSIONS]
+
+
 def run_embedding(name):
     """Decide a built-in embedding (:data:`symkkt.api.EMBEDDINGS`)."""
     from .embed.check import decide
@@ -29,7 +41,8 @@ def run_embedding(name):
 
 def certificate_names():
     """The file names the demo may write into its folder."""
-    return [f"{name}.json" for name in EXAMPLES] + [f"embed_{name}.json" for name in EMBEDDINGS]
+    extra = [f"{name}.json" for mod in _extensions() for name in mod.DEMO_NAMES]
+    return [f"{name}.json" for name in EXAMPLES] + [f"embed_{name}.json" for name in EMBEDDINGS] + extra
 
 
 def _check_folder(out):
@@ -83,6 +96,14 @@ def run_demo(out, as_json=False):
                      "description": f"example1 split (3/5, 4/5), {res.settings.loss} loss, "
                                     f"{res.settings.optimizer.label}, {r['steps']} steps: max |η−Tθ| = "
                                     f"{r['max_deviation']} ({r['tier']})"})
+    for mod in _extensions():
+        for r in mod.demo_rows():
+            cert, valid = r.pop("certificate"), "none"
+            if cert is not None:
+                path = os.path.join(out, f"{r['example']}.json")
+                files[path] = cert
+                valid = "valid" if check_certificate(cert).valid else "INVALID"
+            rows.append({**r, "certificate": path if cert is not None else None, "kernel": valid})
     make_folder(out)
     _check_folder(out)
     write_files(files)
