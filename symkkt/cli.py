@@ -203,6 +203,7 @@ def subcommand(sub, name, help, description, example):
 # These modules are imported to build the parser, so they must not import sympy or numpy at module level.
 EXTENSIONS = (
     "symkkt.flow.cli",
+    "symkkt.trained.cli",
 )
 
 
@@ -441,7 +442,8 @@ def _internal_error(err):
     return 4
 
 
-_PATH_ARGS = ("arch", "data", "params", "splits", "cert", "out_arch", "out_params", "plot", "out")
+_PATH_ARGS = ("arch", "data", "params", "splits", "cert", "out_arch", "out_params", "plot", "out", "model",
+              "arch_out", "params_out")
 
 
 def _user_file(err, args):
