@@ -326,3 +326,52 @@ def test_verify_still_checks_kernel_certificates(capsys):
         pytest.skip("no kernel certificate stored")
     code, out, _ = call(capsys, "verify", certs[0], PROOFS[0])
     assert code == 0 and ": valid (" in out.splitlines()[0] and ": reproduced (" in out.splitlines()[1]
+
+
+# ------------------------------------------------------------------------------ final parameters
+
+def test_out_params_are_the_exact_iterate_of_an_independent_gd(capsys, tmp_path):
+    """--exact --out-params writes θ_3 of GD on the mean squared hinge, computed here by hand."""
+    theta = EX1_THETA0
+    for _ in range(3):
+        theta = _gd_step(theta)
+    out_file = tmp_path / "final.yaml"
+    code, out, err = call(capsys, "flow", *EX1, "--out-params", out_file, "--split", SPLIT, "--exact", "--steps", 3,
+                          "--json")
+    obj = json.loads(out)
+    assert obj["moved"] and "did not move" not in err
+    assert [Fraction(v) for v in obj["final_parameters"]["theta"]] == theta
+    from symkkt.spec import load_architecture, load_parameters
+
+    params = load_parameters(str(out_file), load_architecture(EX1[0]))
+    flat = [Fraction(str(v)) for layer in params.to_json() for v in _flatten(layer["weight"])]
+    assert flat == theta
+    # fed back to kkt: a decision, not an error
+    code, out, _ = call(capsys, "kkt", EX1[0], EX1[1], out_file, "--json")
+    assert code in (0, 1) and json.loads(out)["verdict"] in ("holds", "refuted")
+
+
+def _flatten(v):
+    return [x for item in v for x in _flatten(item)] if isinstance(v, list) else [v]
+
+
+def test_precision_final_values_are_binary_and_close_to_exact(capsys):
+    """High-precision iterates are written as their exact binary values: dyadic, within 10^-40 of exact GD."""
+    theta = EX1_THETA0
+    for _ in range(3):
+        theta = _gd_step(theta)
+    code, out, _ = call(capsys, "flow", *EX1, "--split", SPLIT, "--loss", "squared_hinge", "--precision", 50,
+                        "--steps", 3, "--json")
+    final = json.loads(out)["final_parameters"]
+    assert "binary values" in final["values"]
+    got = [Fraction(v) for v in final["theta"]]
+    assert all(g.denominator & (g.denominator - 1) == 0 for g in got)          # powers of two
+    assert all(abs(g - t) < Fraction(1, 10**40) for g, t in zip(got, theta))
+
+
+def test_warning_when_the_run_does_not_move(capsys, tmp_path):
+    """At example1's KKT point every margin is 1, so the squared hinge gradient is exactly 0."""
+    base = ROOT / "symkkt" / "examples" / "example1"
+    code, out, err = call(capsys, "flow", base / "arch.yaml", base / "data.yaml", base / "params.yaml",
+                          "--split", SPLIT, "--exact", "--steps", 2, "--json")
+    assert "did not move" in err and json.loads(out)["moved"] is False

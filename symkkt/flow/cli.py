@@ -69,6 +69,10 @@ def add_parser(subparsers):
                    help="also run the exact KKT checker on the rounded final direction")
     p.add_argument("--engine", choices=("auto", "shallow", "dense", "generic"), default="auto",
                    help=argparse.SUPPRESS)
+    p.add_argument("--out-params", metavar="FILE",
+                   help="write the final theta of the narrow net as exact numbers (PARAMS form, YAML or JSON), "
+                        "to feed a run back to kkt; the file says nothing about tiers: see the JSON's "
+                        "final_parameters.values")
     p.add_argument("--plot", metavar="FILE.png",
                    help="plot deviation (log scale), losses and normalized margins (needs matplotlib)")
     p.add_argument("--float-input", action="store_true",
@@ -148,13 +152,17 @@ def run(args):
     """Run ``symkkt flow`` for parsed ``args``; the exit code."""
     from ..cli import check_digits, check_files
     from ..errors import UsageError
+    from ..numbers import format_number
     from .run import load_flow
 
     for flag, digits in (("--precision", args.precision), ("--balls", args.balls)):
         if digits is not None:
             check_digits(digits, flag, minimum=5)
+    from ..cli import OUT_SUFFIXES
+
     check_files([(args.arch, "ARCH"), (args.data, "DATA"), (args.params, "PARAMS"), (args.splits, "--splits")],
-                [("--plot", args.plot)])
+                [("--plot", args.plot), ("--out-params", args.out_params)],
+                {"--out-params": OUT_SUFFIXES["--out-params"]})
     if args.plot is not None:
         from .plot import check_plot_path
 
@@ -169,8 +177,25 @@ def run(args):
         result = problem.run(theta0, settings, progress=bar)
     finally:
         bar.close()
+    from .final import final_parameters, params_file
+
     obj = result.to_json()
     text = repr(result)
+    final = final_parameters(result)
+    if final is not None:
+        obj["final_parameters"] = final
+        moved = final["theta"] != [format_number(v) for v in theta0]
+        obj["moved"] = moved
+        if not moved:
+            sys.stderr.write("symkkt: warning: the run did not move (theta is unchanged: zero loss gradient "
+                             "from the start?)\n")
+    if args.out_params and final is not None:
+        from ..certificate import write_files
+        from .final import exact_values
+
+        write_files({args.out_params: params_file(problem.embedding.source, exact_values(result.final_theta))})
+        obj["out_params"] = args.out_params
+        text += f"\n  final theta  written to {args.out_params} ({final['values']})"
     if args.plot:
         from ..output import write_outputs
         from .plot import plot_result
