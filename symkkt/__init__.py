@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_problem": "api", "load_example": "api", "problem_from_dicts": "api", "as_theta": "api",
     "decide_kkt": "api", "decide_embedding": "api",
-    "MaxMarginProblem": "kkt", "KKTResult": "kkt",
+    "MaxMarginProblem": "kkt", "KKTResult": "kkt", "kkt_system": "system", "KKTSystem": "system",
     "Network": "network",
     "check_certificate": "kernel",
     "architecture_from_json": "spec", "data_from_json": "spec", "parameters_from_json": "spec",

@@ -242,6 +242,9 @@ def build_parser():
                           "per-unit slopes)")
     kkt.add_argument("--float-input", action="store_true",
                      help="read floats in JSON inputs as their exact binary values")
+    kkt.add_argument("--show-system", action="store_true",
+                     help="also print the KKT system at PARAMS in the parameter symbols: margins, stationarity "
+                          "on the activation pattern, kink slopes (with --json: the key 'system')")
     kkt.add_argument("--json", action="store_true", help="print one JSON object")
     add_limit_argument(kkt)
 
@@ -525,6 +528,14 @@ def cmd_kkt(args):
     text = repr(result)
     if args.cert:
         text += f"\n  certificate  {args.cert if 'certificate' in obj else 'none (inconclusive)'}"
+    if args.show_system:        # after the verdict; the exit code stays the verdict's
+        from .errors import SymkktInputError
+        try:
+            system = problem.system(theta, direction=args.direction)
+            obj["system"], text = system.to_json(), text + "\nsystem:\n" + system.text()
+        except SymkktInputError as err:
+            obj["system"] = {"available": False, "reason": err.message}
+            text += f"\nsystem: not available ({err.message})"
     _emit(args, obj, text)
     return result.exit_code
 

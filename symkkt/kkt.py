@@ -533,6 +533,21 @@ class MaxMarginProblem:
             res.uniqueness = self._uniqueness(res, Kf)
         return res
 
+    def system(self, theta, direction=False):
+        """The KKT system at θ on its activation pattern, in the parameter symbols
+        (:func:`symkkt.system.kkt_system`): margins, stationarity, slackness and kink slopes.
+
+        Examples
+        --------
+        >>> from symkkt.api import load_example
+        >>> problem, theta = load_example("kink")
+        >>> problem.system(theta).slopes
+        {s_0[1:1]: (0, 1)}
+        """
+        from .system import kkt_system
+
+        return kkt_system(self, theta, direction=direction)
+
     def _uniqueness(self, res, Kf):
         """Whether every μ ≥ 0 with Σ_c μ_c y_k h_c = θ over the decision's columns gives the same λ.
 
