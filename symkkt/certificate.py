@@ -151,7 +151,8 @@ def encode(obj, path):
     if os.fspath(path).lower().endswith((".yaml", ".yml")):
         import yaml
 
-        return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, default_flow_style=None)
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)     # the C emitter when PyYAML has it
+        return yaml.dump(obj, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=None)
     return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
 
 

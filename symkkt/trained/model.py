@@ -20,18 +20,31 @@ class Model:
     Attributes
     ----------
     architecture : symkkt.spec.Architecture
-    parameters : symkkt.spec.Parameters
+    params_json : list
+        The parameters in the input-file form: exact number strings (``"p/q"``), shapes checked
+        against the architecture.
     source : str
         The model file (and the architecture file, for state dicts).
     """
 
     architecture: object
-    parameters: object
+    params_json: list
     source: str
+
+    @property
+    def parameters(self):
+        """The exact parameters as :class:`symkkt.spec.Parameters` (parsed on first use)."""
+        cached = self.__dict__.get("_parameters")
+        if cached is None:
+            from ..spec import parameters_from_json
+
+            cached = parameters_from_json(self.params_json, self.architecture, source=self.source)
+            object.__setattr__(self, "_parameters", cached)
+        return cached
 
     def files(self):
         """``(architecture, parameters)`` as JSON-ready input-file forms (exact strings)."""
-        return self.architecture.to_json(), self.parameters.to_json()
+        return self.architecture.to_json(), self.params_json
 
     def __repr__(self):
         arch = self.architecture
@@ -64,7 +77,7 @@ def load_model(path, arch=None):
     >>> m.files()[1]
     [{'weight': [['1', '-1/2']]}, {'weight': [['1/4']]}]
     """
-    from ..spec import Architecture, architecture_from_json, load_architecture, parameters_from_json
+    from ..spec import Architecture, architecture_from_json, load_architecture
 
     file = os.fspath(path)
     low = file.lower()
@@ -93,5 +106,29 @@ def load_model(path, arch=None):
         source = f"{file} with {name}"
     else:
         raise UsageError(f"{file}: not a model file (expected .onnx, .safetensors or .npz)", "<command line>")
-    parameters = parameters_from_json(params_obj, architecture, source=file)
-    return Model(architecture, parameters, source)
+    _check_shapes(params_obj, architecture, file)
+    return Model(architecture, params_obj, source)
+
+
+def _shape(nested):
+    shape, v = [], nested
+    while isinstance(v, list):
+        shape.append(len(v))
+        v = v[0] if v else None
+    return tuple(shape)
+
+
+def _check_shapes(params, architecture, file):
+    """The parameter arrays have the architecture's shapes (they come from rectangular arrays)."""
+    from ..errors import ShapeError
+
+    shapes = architecture.param_shapes()
+    if len(params) != len(shapes):
+        raise ShapeError(f"{len(params)} weight layers in the model, {len(shapes)} in the architecture", file)
+    for k, (entry, want) in enumerate(zip(params, shapes)):
+        for part in ("weight", "bias"):
+            have = _shape(entry[part]) if part in entry else None
+            need = tuple(want[part]) if want[part] is not None else None
+            if have != need:
+                raise ShapeError(f"weight layer {k + 1} {part}: shape {have} where the architecture needs {need}",
+                                 file)
