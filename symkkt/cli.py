@@ -203,7 +203,11 @@ def subcommand(sub, name, help, description, example):
 # These modules are imported to build the parser, so they must not import sympy or numpy at module level.
 EXTENSIONS = (
     "symkkt.flow.cli",
+    "symkkt.ncf.cli",
+    "symkkt.ncf.smallinit_cli",
     "symkkt.trained.cli",
+    "symkkt.realize.cli",
+    "symkkt.optimality.cli",
 )
 
 
@@ -485,7 +489,7 @@ def cmd_info(args):
     layers = []
     for i, layer in enumerate(arch.layers):
         row = {"index": i, "kind": layer.kind, "output_shape": list(arch.shapes[i])}
-        if layer.kind in ("dense", "conv"):
+        if layer.kind in ("dense", "conv", "diagonal"):
             w = net.weight_index(i)
             shapes = net.param_shapes[w - 1]
             row.update(weight_layer=w, activation=layer.activation.to_json(),

@@ -22,7 +22,7 @@ EXPECTED = {"example1": "holds", "svm": "holds", "deep_linear": "holds", "kink":
 #: modules that add demo rows. Each has ``DEMO_NAMES`` (the row names, known before any work) and
 #: ``demo_rows()``, which returns one dict per name: ``example``, ``claim``, ``verdict``, ``expected``,
 #: ``certificate`` (a certificate dict or None), ``description``, ``seconds`` and optional figures.
-DEMO_EXTENSIONS = ()
+DEMO_EXTENSIONS = ("symkkt.ncf.demo", "symkkt.realize.demo", "symkkt.optimality.demo")
 
 
 def _extensions():
@@ -115,9 +115,11 @@ def run_demo(out, as_json=False):
                           "folder": out, "examples": rows}, ensure_ascii=False))
     else:
         print(f"symkkt demo: certificates in {out}/ (KKT and embed rows exact; flow rows labelled by tier)")
-        print(f"{'example':<17} {'claim':<14} {'verdict':<9} {'kernel':<7} {'time':>7}  what")
+        we = max(len("example"), *(len(r["example"]) for r in rows))
+        wc = max(len("claim"), *(len(r["claim"]) for r in rows))
+        print(f"{'example':<{we}} {'claim':<{wc}} {'verdict':<9} {'kernel':<7} {'time':>7}  what")
         for r in rows:
-            print(f"{r['example']:<17} {r['claim']:<14} {r['verdict']:<9} {r['kernel']:<7} "
+            print(f"{r['example']:<{we}} {r['claim']:<{wc}} {r['verdict']:<9} {r['kernel']:<7} "
                   f"{r['seconds']:>6.2f}s  {r['description']}")
         print("all as expected" if ok else "UNEXPECTED RESULTS")
     return 0 if ok else 1

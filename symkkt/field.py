@@ -29,7 +29,7 @@ NumberField(2^(1/4), minpoly x^4 - 2)
 from __future__ import annotations
 
 import math
-from functools import reduce
+from functools import partial, reduce
 
 import numpy as np
 import sympy
@@ -436,6 +436,20 @@ class NumberField:
                     raw[i + j] += x * y
         return self._reduce_scalar(raw)
 
+    def _integer_reduction(self):
+        """``(table, T)``: α^k = Σ_l (table[k][l] / T) α^l for k = 0 .. 2n-2, integers, T > 0."""
+        if "_int_table" not in self.__dict__:
+            T = reduce(math.lcm, (int(t.q) for row in self._reduction for t in row), 1)
+            table = [[int(t.p) * (T // int(t.q)) for t in row] for row in self._reduction]
+            self.__dict__["_int_table"] = (table, T)
+        return self.__dict__["_int_table"]
+
+    def _alpha_float(self):
+        """The generator as a float (for screening signs only)."""
+        if self.degree == 1:
+            return 1.0
+        return float(self.ball((fmpq(0), fmpq(1)) + (fmpq(0),) * (self.degree - 2)).mid())
+
     def _reduce_scalar(self, raw):
         n = self.degree
         out = list(raw[:n]) + [fmpq(0)] * (n - len(raw[:n]))
@@ -574,14 +588,121 @@ class FieldElement:
 
 
 # -- arrays ------------------------------------------------------------------------------
-def _objarray(shape, value=0):
-    a = np.empty(shape, dtype=object)
-    a.fill(fmpq(value))
-    return a
+#: integer arrays stay int64 while every entry (and every intermediate) is below this bound
+_LIMB = 1 << 62
+#: float64 products and sums of integers below this bound are exact (the BLAS path)
+_EXACT_FLOAT = 1 << 53
+
+
+def _amax(a):
+    """max |entry| of an integer array as a Python int (0 when empty)."""
+    a = np.asarray(a)
+    if a.size == 0:
+        return 0
+    return max(int(a.max()), -int(a.min()))
+
+
+def _obj(a):
+    """The array with Python ints (dtype object), for entries that may exceed int64."""
+    a = _int_array(a)
+    return a if a.dtype == object else a.astype(object)
+
+
+def _int_array(a):
+    """An integer array from an array, a numpy integer or a Python int, never through a lossy type:
+    a Python int becomes a 0-d object array (``np.asarray`` would give uint64 between 2^63 and 2^64
+    and fail above), an unsigned array becomes Python ints."""
+    if isinstance(a, int):
+        return np.array(a, dtype=object)
+    a = np.asarray(a)
+    return a.astype(object) if a.dtype.kind == "u" else a
+
+
+def _small(a):
+    """int64 when every entry fits comfortably, else Python ints (dtype object)."""
+    a = _int_array(a)
+    if a.dtype == object:
+        if a.size == 0 or _amax(a) < _LIMB:
+            return a.astype(np.int64)
+        return a
+    return a.astype(np.int64, copy=False)
+
+
+def _op(f, a, b, bound):
+    """``f(a, b)`` on integer arrays: in int64 when ``bound`` (on every result and intermediate)
+    allows it, else with Python ints."""
+    if a.dtype != object and b.dtype != object and bound < _LIMB:
+        return f(a, b)
+    return _small(f(_obj(a), _obj(b)))
+
+
+def _gcd_all(arrays):
+    g = arrays[0]
+    for a in arrays[1:]:
+        g = np.gcd(g, a) if g.dtype == a.dtype else np.gcd(_obj(g), _obj(a))
+    return g
+
+
+def _lcm(a, b):
+    """Elementwise lcm of positive integer arrays (broadcasting)."""
+    return _op(np.lcm, a, b, _amax(a) * _amax(b))
+
+
+def _common(den, axes):
+    """The lcm of ``den`` over ``axes`` (kept as size-1 axes): a denominator common along them."""
+    L = den
+    for ax in sorted(axes):
+        while L.shape[ax] > 1:
+            first = np.take(L, [0], axis=ax)
+            if (L == first).all():          # already common (the usual case)
+                L = first
+                break
+            half = L.shape[ax] // 2        # pairwise lcm: log2(size) vectorized steps
+            lo = np.take(L, range(half), axis=ax)
+            hi = np.take(L, range(half, 2 * half), axis=ax)
+            rest = np.take(L, range(2 * half, L.shape[ax]), axis=ax)
+            L = _lcm(lo, hi)
+            if rest.shape[ax]:
+                L = np.concatenate([L, rest], axis=ax) if L.dtype == rest.dtype else \
+                    np.concatenate([_obj(L), _obj(rest)], axis=ax)
+    return L
+
+
+def _ints_of(values):
+    """Numerators per coordinate and one positive denominator per entry, from fmpq coordinates.
+
+    ``values`` is a list of coordinate tuples; returns (list of Python-int lists, Python-int list).
+    """
+    nums = [[] for _ in range(len(values[0]))] if values else []
+    dens = []
+    for coords in values:
+        d = 1
+        for c in coords:
+            q = int(c.q)
+            if q != 1:
+                d = d * q // math.gcd(d, q)
+        dens.append(d)
+        for lst, c in zip(nums, coords):
+            lst.append(int(c.p) * (d // int(c.q)))
+    return nums, dens
 
 
 class ExactArray:
-    """A numpy-like array over a :class:`NumberField` (one fmpq object array per coordinate).
+    """A numpy-like array over a :class:`NumberField`, stored as integers.
+
+    Entry e is (Σ_i num[i][e] α^i) / den[e]: one integer array per power-basis coordinate and
+    one array of positive denominators shared by the coordinates, all of one shape. Integer
+    arrays are ``int64`` while every entry and every intermediate result stays below 2^62
+    (bounds are checked before each operation), and arrays of Python integers otherwise, so
+    nothing overflows. Bilinear operations (elementwise product, matmul, einsum) first make
+    the denominators common along the contracted axes, multiply coordinate arrays (2-D
+    products of small integers through float64 BLAS when every partial sum is below 2^53, so
+    exactly; large ones through ``flint.fmpz_mat``), and reduce powers α^k, k ≥ n, with the
+    minimal polynomial. Signs are decided for the whole array at once (a float screen with a
+    generous error bound, exact refinement for the few entries it leaves open). The same code
+    serves Q (degree 1) and every Q(α).
+
+    ``c`` gives the classic view: one ``numpy`` object array of ``flint.fmpq`` per coordinate.
 
     Supports ``+ - *`` (elementwise, broadcasting), ``@`` (2-D), ``einsum``, indexing,
     ``reshape``, ``transpose`` and ``sum``; :meth:`sign` gives exact signs elementwise.
@@ -595,48 +716,145 @@ class ExactArray:
     [[2, sqrt(2) + 2], [0, 4]]
     >>> (A * A - 2).sign().tolist()
     [[0, -1], [-1, 1]]
+    >>> B = ExactArray.from_sympy(K, [[sympy.Rational(1, 3)], [sympy.sqrt(2) / 5]])
+    >>> (A @ B).to_sympy()
+    [[8*sqrt(2)/15], [2*sqrt(2)/5]]
     """
 
     __array_priority__ = 100
-    __slots__ = ("field", "c")
+    __slots__ = ("field", "num", "den", "_c")
 
     def __init__(self, field, coords):
+        """From one array (or nested list) of ``fmpq`` (or int) per coordinate."""
+        arrs = [np.asarray(a, dtype=object) for a in coords]
+        shape = np.broadcast_shapes(*[a.shape for a in arrs])
+        arrs = [np.broadcast_to(a, shape).ravel() for a in arrs]
+        values = [tuple(fmpq(a[e]) for a in arrs) for e in range(int(np.prod(shape, dtype=np.int64)))]
+        nums, dens = _ints_of(values) if values else ([[] for _ in arrs], [])
         self.field = field
-        self.c = tuple(coords)
+        self.num = [_small(np.array(n, dtype=object).reshape(shape)) for n in nums]
+        self.den = _small(np.array(dens, dtype=object).reshape(shape))
+        self._c = None
+
+    @classmethod
+    def _make(cls, field, num, den, reduce=True):
+        out = object.__new__(cls)
+        out.field, out.num, out.den, out._c = field, [_small(n) for n in num], _small(den), None
+        if reduce:
+            out._reduce()
+        return out
+
+    def _reduce(self):
+        """Divide numerators and denominators by common factors (keeps integers small).
+
+        The denominator array may be compact (size-1 axes broadcast over the values): the factor
+        taken out of a denominator entry divides every numerator it stands for.
+        """
+        if self.den.size == 0 or _amax(self.den) == 1:
+            return
+        axes = tuple(i for i, (d, n) in enumerate(zip(self.den.shape, self.shape)) if d == 1 and n != 1) \
+            if self.den.ndim == len(self.shape) else None
+        g = self.den
+        for n in self.num:
+            if axes is None:             # a 0-d denominator: one factor for the whole array
+                r = np.gcd.reduce(n.ravel()) if n.size else 0
+            else:
+                r = np.gcd.reduce(n, axis=axes, keepdims=True) if axes else n
+            r = _int_array(r)
+            g = _int_array(np.gcd(g, r) if g.dtype == r.dtype else np.gcd(_obj(g), _obj(r)))
+            if _amax(g) == 1:
+                return
+        g = np.where(g == 0, 1, g)
+        if (g != 1).any():
+            self.num = [_small(_floordiv(n, g)) for n in self.num]
+            self.den = _small(_floordiv(self.den, g))
 
     @classmethod
     def from_sympy(cls, field, nested):
         """Build from a nested list (or array) of sympy numbers."""
         arr = np.array(nested, dtype=object)
-        flat = [field.coords(v) for v in arr.ravel()]
-        coords = []
-        for i in range(field.degree):
-            a = np.empty(arr.shape, dtype=object)
-            a.ravel()[:] = [f[i] for f in flat] if flat else []
-            coords.append(a)
-        return cls(field, coords)
+        flat = arr.ravel()
+        n = field.degree
+        nums, dens = [[] for _ in range(n)], []
+        irrational = []
+        for e, v in enumerate(flat):
+            v = as_sympy(v)
+            if v.is_Rational:
+                dens.append(int(v.q))
+                nums[0].append(int(v.p))
+                for lst in nums[1:]:
+                    lst.append(0)
+            else:
+                irrational.append(e)
+                dens.append(1)
+                for lst in nums:
+                    lst.append(0)
+        if irrational:
+            vn, vd = _ints_of([field.coords(flat[e]) for e in irrational])
+            for j, e in enumerate(irrational):
+                dens[e] = vd[j]
+                for i in range(n):
+                    nums[i][e] = vn[i][j]
+        shape = arr.shape
+        num = [_small(np.array(x, dtype=object).reshape(shape)) for x in nums]
+        return cls._make(field, num, _small(np.array(dens, dtype=object).reshape(shape)), reduce=False)
 
     @classmethod
     def zeros(cls, field, shape):
-        return cls(field, [_objarray(shape) for _ in range(field.degree)])
+        return cls._make(field, [_zeros(shape) for _ in range(field.degree)],
+                         np.ones((), dtype=np.int64), reduce=False)
+
+    @classmethod
+    def constant(cls, field, coords, shape=()):
+        """The array of ``shape`` whose every entry has the coordinates ``coords`` (fmpq)."""
+        nums, (d,) = _ints_of([tuple(coords)])
+        return cls._make(field, [_small(np.full(shape, n[0], dtype=object)) for n in nums],
+                         _small(np.asarray(d, dtype=object)), reduce=False)
 
     @classmethod
     def rational(cls, field, arr):
-        """Embed an object array of rationals (fmpq or int)."""
+        """Embed an array of rationals (fmpq or int)."""
         arr = np.asarray(arr, dtype=object)
-        return cls(field, [arr] + [_objarray(arr.shape) for _ in range(field.degree - 1)])
+        zero = np.zeros(arr.shape, dtype=object)
+        return cls(field, [arr] + [zero] * (field.degree - 1))
+
+    # -- the fmpq view ------------------------------------------------------------------
+    @property
+    def c(self):
+        """One object array of ``flint.fmpq`` per coordinate (built on first use)."""
+        if self._c is None:
+            den = self._full_den().ravel()
+            out = []
+            for n in self.num:
+                flat = n.ravel()
+                a = np.empty(flat.size, dtype=object)
+                a[:] = [fmpq(int(p), int(q)) for p, q in zip(flat, den)]
+                out.append(a.reshape(self.shape))
+            self._c = tuple(out)
+        return self._c
 
     # -- shape ------------------------------------------------------------------------
     @property
     def shape(self):
-        return self.c[0].shape
+        return self.num[0].shape
 
     @property
     def ndim(self):
-        return self.c[0].ndim
+        return self.num[0].ndim
+
+    @property
+    def size(self):
+        return self.num[0].size
+
+    def _full_den(self):
+        """The denominators as an array of the values' shape (a read-only broadcast view)."""
+        return self.den if self.den.shape == self.shape else np.broadcast_to(self.den, self.shape)
 
     def _map(self, f):
-        return ExactArray(self.field, [f(a) for a in self.c])
+        den = self.den
+        if den.ndim != 0:
+            den = f(self._full_den())
+        return ExactArray._make(self.field, [np.asarray(f(a)) for a in self.num], np.asarray(den), reduce=False)
 
     def reshape(self, *shape):
         return self._map(lambda a: a.reshape(*shape))
@@ -652,35 +870,82 @@ class ExactArray:
         return self._map(lambda a: a[idx])
 
     def __setitem__(self, idx, value):
-        for a, v in zip(self.c, value.c):
+        if not isinstance(value, ExactArray):
+            value = self._coerce(value)
+        big = any(a.dtype == object for a in value.num + [value.den])
+        self.num = [(_obj(a) if big else a).copy() if big or not a.flags.writeable else a for a in self.num]
+        self.den = np.array(_obj(self._full_den()) if big else self._full_den())
+        for a, v in zip(self.num, value.num):
             a[idx] = v
+        self.den[idx] = value.den
+        self._c = None
 
     def copy(self):
         return self._map(lambda a: a.copy())
 
     def sum(self, axis=None):
-        return self._map(lambda a: np.asarray(a.sum(axis=axis), dtype=object))
+        axes = tuple(range(self.ndim)) if axis is None else \
+            tuple(a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+        L = _common(self._den_nd(), axes)
+        count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+        num = []
+        for n in self.num:
+            n = _scale(n, L, self.den)
+            num.append(_small(np.asarray((n if _amax(n) * count < _LIMB else _obj(n)).sum(axis=axes))))
+        den = np.asarray(L.reshape([s for i, s in enumerate(L.shape) if i not in axes]))
+        return ExactArray._make(self.field, num, den)
 
     def __len__(self):
         return self.shape[0]
+
+    def _common_denominator(self):
+        """The lcm of all denominators, a Python int."""
+        L = self.den.ravel()
+        while L.size > 1:
+            if (L == L[0]).all():
+                L = L[:1]
+                break
+            half = L.size // 2
+            L = np.concatenate([_obj(_lcm(L[:half], L[half:2 * half])), _obj(L[2 * half:])])
+        return int(L[0]) if L.size else 1
 
     # -- linear ops ---------------------------------------------------------------------
     def _coerce(self, other):
         if isinstance(other, ExactArray):
             return other
         if isinstance(other, FieldElement):
-            return ExactArray(self.field, [np.array(x, dtype=object) for x in other.c])
+            return ExactArray.constant(self.field, other.c)
         if isinstance(other, (int, fmpq)):
-            return ExactArray.rational(self.field, np.array(fmpq(other), dtype=object))
+            return ExactArray.constant(self.field, (fmpq(other),) + (fmpq(0),) * (self.field.degree - 1))
         if isinstance(other, np.ndarray) and other.dtype == object:
             return ExactArray.rational(self.field, other)
         return NotImplemented
+
+    def _add(self, other, sign):
+        a, b = self, other
+        if a.den.shape == b.den.shape and np.array_equal(a.den, b.den):
+            L, fa, fb = a.den, None, None
+        else:
+            L = _lcm(a.den, b.den)
+            fa, fb = _floordiv(L, a.den), _floordiv(L, b.den)
+        num = []
+        for x, y in zip(a.num, b.num):
+            if fa is not None:
+                x = _op(np.multiply, x, fa, _amax(x) * _amax(fa))
+                y = _op(np.multiply, y, fb, _amax(y) * _amax(fb))
+            if x.strides == y.strides == (0,) * x.ndim and x.shape == y.shape and not x.any() and not y.any():
+                num.append(x)
+                continue
+            num.append(_op(np.add if sign > 0 else np.subtract, x, y, _amax(x) + _amax(y)))
+        shape = np.broadcast_shapes(*[n.shape for n in num])
+        num = [np.broadcast_to(n, shape) if n.shape != shape else n for n in num]
+        return ExactArray._make(self.field, num, L)
 
     def __add__(self, other):
         o = self._coerce(other)
         if o is NotImplemented:
             return o
-        return ExactArray(self.field, [a + b for a, b in zip(self.c, o.c)])
+        return self._add(o, 1)
 
     __radd__ = __add__
 
@@ -688,43 +953,90 @@ class ExactArray:
         o = self._coerce(other)
         if o is NotImplemented:
             return o
-        return ExactArray(self.field, [a - b for a, b in zip(self.c, o.c)])
+        return self._add(o, -1)
 
     def __rsub__(self, other):
         return (-self) + other
 
     def __neg__(self):
-        return self._map(lambda a: -a)
+        return ExactArray._make(self.field, [-n for n in self.num], self.den.copy(), reduce=False)
 
     # -- bilinear ops -------------------------------------------------------------------
-    def _bilinear(self, other, op):
-        n = self.field.degree
-        if n == 1:
-            return ExactArray(self.field, [op(self.c[0], other.c[0])])
-        nz_a = [i for i, a in enumerate(self.c) if i == 0 or (a != 0).any()]
-        nz_b = [j for j, b in enumerate(other.c) if j == 0 or (b != 0).any()]
+    def _bilinear(self, other, kind, spec=None):
+        """A bilinear product over the field: ``kind`` is ``"mul"`` (elementwise), ``"matmul"``
+        or ``"einsum"`` (with ``spec``).
+
+        Denominators are first made common along the contracted axes (for a 2-D product: the
+        smaller factor gets one denominator, so the result's denominators stay compact).
+        """
+        a, b = self, other
+        if kind == "mul":
+            op, axes_a, axes_b = np.multiply, (), ()
+        elif kind == "matmul":
+            op, axes_a, axes_b = _matmul, (a.ndim - 1,), (max(b.ndim - 2, 0),)
+            if a.ndim == 2 and b.ndim == 2:
+                axes_a, axes_b = _matmul_axes(a._den_nd(), b._den_nd())
+        else:
+            ins, out = spec.replace(" ", "").split("->")
+            sa, sb = ins.split(",")
+            op = partial(np.einsum, spec)
+            axes_a = tuple(range(a.ndim))       # one denominator per factor
+            axes_b = tuple(range(b.ndim))
+        count = 1
+        if kind == "matmul":
+            count = a.shape[-1]
+        elif kind == "einsum":      # every summed index, whichever factor carries it
+            sizes = {**dict(zip(sb, b.shape)), **dict(zip(sa, a.shape))}
+            for ch, size in sizes.items():
+                if ch not in out:
+                    count *= size
+        La, Lb = _common(a._den_nd(), axes_a), _common(b._den_nd(), axes_b)
+        na = [_scale(n, La, a.den) for n in a.num]
+        nb = [_scale(n, Lb, b.den) for n in b.num]
+        if kind == "einsum":
+            den = _op(np.multiply, La.reshape(()), Lb.reshape(()), _amax(La) * _amax(Lb))
+        elif kind == "matmul" and a.ndim == 2 and b.ndim == 2:
+            den = _op(np.multiply, La, Lb, _amax(La) * _amax(Lb))     # (m, 1)·(1, 1) or (1, 1)·(1, n)
+        else:
+            den = _apply(op, La, Lb, _amax(La), _amax(Lb), 1)
+        ma = [(i, x, _amax(x)) for i, x in enumerate(na)]
+        mb = [(j, y, _amax(y)) for j, y in enumerate(nb)]
         raw = {}
-        for i in nz_a:
-            for j in nz_b:
-                prod = op(self.c[i], other.c[j])
-                raw[i + j] = prod if i + j not in raw else raw[i + j] + prod
-        if not raw:
-            shape = op(self.c[0], other.c[0]).shape
-            return ExactArray.zeros(self.field, shape)
-        shape = next(iter(raw.values())).shape
-        out = [None] * n
+        for i, x, xa in ma:
+            for j, y, xb in mb:
+                if (xa == 0 or xb == 0) and (i, j) != (0, 0):
+                    continue
+                prod = _apply(op, x, y, xa, xb, max(count, 1))
+                raw[i + j] = prod if i + j not in raw else _op(np.add, raw[i + j], prod,
+                                                              _amax(raw[i + j]) + _amax(prod))
+        table, scale = self.field._integer_reduction()
+        shape = raw[0].shape
+        result = [None] * self.field.degree
         for k, arr in raw.items():
-            for l, t in enumerate(self.field._reduction[k]):
-                if t != 0:
-                    term = arr if t == 1 else arr * t
-                    out[l] = term if out[l] is None else out[l] + term
-        return ExactArray(self.field, [o if o is not None else _objarray(shape) for o in out])
+            for l, t in enumerate(table[k]):
+                if t:
+                    term = arr if t == 1 else _op(np.multiply, arr, np.asarray(t, dtype=object), _amax(arr) * abs(t))
+                    result[l] = term if result[l] is None else _op(np.add, result[l], term,
+                                                                   _amax(result[l]) + _amax(term))
+        result = [_zeros(shape) if r is None else r for r in result]
+        if scale != 1:
+            den = _op(np.multiply, den, np.asarray(scale, dtype=object), _amax(den) * scale)
+        den = np.asarray(den)
+        if den.ndim not in (0, len(shape)):
+            den = den.reshape(den.shape[-len(shape):]) if den.ndim > len(shape) else \
+                den.reshape((1,) * (len(shape) - den.ndim) + den.shape)
+        return ExactArray._make(self.field, result, den)
+
+    def _den_nd(self):
+        """The denominators with as many axes as the values (size-1 axes where they are shared)."""
+        d = self.den
+        return d.reshape((1,) * self.ndim) if d.ndim == 0 else d
 
     def __mul__(self, other):
         o = self._coerce(other)
         if o is NotImplemented:
             return o
-        return self._bilinear(o, lambda a, b: a * b)
+        return self._bilinear(o, "mul")
 
     __rmul__ = __mul__
 
@@ -732,15 +1044,15 @@ class ExactArray:
         o = self._coerce(other)
         if o is NotImplemented:
             return o
-        return self._bilinear(o, _matmul)
+        return self._bilinear(o, "matmul")
 
     def __rmatmul__(self, other):
         o = self._coerce(other)
-        return o._bilinear(self, _matmul)
+        return o.__matmul__(self)
 
     def einsum(self, spec, other):
         """``numpy.einsum(spec, self, other)`` over the field."""
-        return self._bilinear(self._coerce(other), lambda a, b: np.einsum(spec, a, b))
+        return self._bilinear(self._coerce(other), "einsum", spec)
 
     def __pow__(self, p):
         out = self
@@ -750,64 +1062,160 @@ class ExactArray:
 
     # -- exact predicates -----------------------------------------------------------------
     def sign(self):
-        """Elementwise exact signs as an int8 array."""
-        flat = [a.ravel() for a in self.c]
-        size = flat[0].size
-        out = np.zeros(size, dtype=np.int8)
+        """Elementwise exact signs as an int8 array (the denominators are positive)."""
+        flat = [n.ravel() for n in self.num]
+        size = self.size
         if self.field.degree == 1:
-            for i, x in enumerate(flat[0]):
-                out[i] = (x > 0) - (x < 0)
-            return out.reshape(self.shape)
-        # fast float screen with a generous error bound; exact fallback near zero
-        alpha = float(self.field.ball([fmpq(0), fmpq(1)] + [fmpq(0)] * (self.field.degree - 2)).mid())
-        approx = np.zeros(size)
-        bound = np.zeros(size)
-        for k, a in enumerate(flat):
-            f = a.astype(float)
-            approx += f * alpha**k
-            bound += np.abs(f) * abs(alpha) ** k
-        tol = bound * 1e-12 + 1e-300
-        sure = np.abs(approx) > tol
-        out[sure] = np.sign(approx[sure]).astype(np.int8)
-        for i in np.nonzero(~sure)[0]:
-            out[i] = self.field.sign(tuple(a[i] for a in flat))
+            return np.sign(flat[0]).astype(np.int8).reshape(self.shape)
+        out = np.zeros(size, dtype=np.int8)
+        nonzero = np.zeros(size, dtype=bool)
+        for a in flat:
+            nonzero |= a != 0
+        # float screen: |Σ f_k α^k| above a generous bound on the rounding errors decides the sign
+        huge = any(a.dtype == object and _amax(a) >= 1 << 1000 for a in flat)
+        sure = np.zeros(size, dtype=bool)
+        if not huge:
+            alpha = self.field._alpha_float()
+            approx = np.zeros(size)
+            bound = np.zeros(size)
+            for k, a in enumerate(flat):
+                if not a.any():
+                    continue
+                f = a.astype(float)
+                approx += f * alpha**k
+                bound += np.abs(f) * abs(alpha) ** k
+            sure = nonzero & (np.abs(approx) > bound * 1e-12 + 1e-300)
+            out[sure] = np.sign(approx[sure]).astype(np.int8)
+        for i in np.nonzero(nonzero & ~sure)[0]:
+            out[i] = self.field.sign(tuple(fmpq(int(a[i])) for a in flat))
         return out.reshape(self.shape)
 
     def element(self, idx):
         """The scalar at ``idx`` as a :class:`FieldElement`."""
-        return FieldElement(self.field, [a[idx] for a in self.c])
+        d = int(self._full_den()[idx])
+        return FieldElement(self.field, [fmpq(int(n[idx]), d) for n in self.num])
 
     def to_sympy(self):
         """Nested lists of sympy numbers."""
-        flat = [a.ravel() for a in self.c]
-        vals = [self.field.to_sympy(tuple(a[i] for a in flat)) for i in range(flat[0].size)]
+        vals = [e.to_sympy() for e in self.elements()]
         return np.array(vals, dtype=object).reshape(self.shape).tolist()
 
     def elements(self):
         """Flat list of :class:`FieldElement`."""
-        flat = [a.ravel() for a in self.c]
-        return [FieldElement(self.field, [a[i] for a in flat]) for i in range(flat[0].size)]
+        flat = [n.ravel().tolist() for n in self.num]
+        dens = self._full_den().ravel().tolist()
+        return [FieldElement(self.field, [fmpq(int(a[e]), int(d)) for a in flat]) for e, d in enumerate(dens)]
 
     def to_float(self):
         """A float64 approximation."""
-        alpha = float(self.field.ball([fmpq(0), fmpq(1)] + [fmpq(0)] * (self.field.degree - 2)).mid()) \
-            if self.field.degree > 1 else 1.0
+        alpha = self.field._alpha_float()
+        if any(a.dtype == object for a in self.num + [self.den]):
+            return np.array([float(e) for e in self.elements()]).reshape(self.shape)
         out = np.zeros(self.shape)
-        for k, a in enumerate(self.c):
+        for k, a in enumerate(self.num):
             out = out + a.astype(float) * alpha**k
-        return out
+        return out / self._full_den().astype(float)
 
     def __repr__(self):
         return f"ExactArray({self.to_sympy()!r}, field={self.field!r})"
 
 
+def _matmul_axes(da, db):
+    """Where a product A·B makes its denominators common: per row of A and per column of B, and,
+    when that costs few extra digits, over all of A (or all of B), so that the product's
+    denominators stay one per column (or per row) instead of one per entry."""
+    row, col = _common(da, (1,)), _common(db, (0,))
+    base = _amax(row).bit_length() + _amax(col).bit_length()
+    all_a = _amax(_common(da, (0, 1))).bit_length() + _amax(col).bit_length()
+    all_b = _amax(row).bit_length() + _amax(_common(db, (0, 1))).bit_length()
+    if min(all_a, all_b) > base + 32:
+        return (1,), (0,)
+    return ((0, 1), (0,)) if all_a <= all_b else ((1,), (0, 1))
+
+
+def _zeros(shape):
+    """An all-zero coordinate: a read-only broadcast view (no memory per entry)."""
+    return np.broadcast_to(np.zeros((), dtype=np.int64), shape)
+
+
+def _floordiv(a, b):
+    a, b = _int_array(a), _int_array(b)
+    return a // b if a.dtype == b.dtype else _small(_obj(a) // _obj(b))
+
+
+def _scale(n, L, den):
+    """Numerators ``n`` over denominators ``den`` rewritten over the common denominators ``L``."""
+    if L.shape == den.shape and L is den:
+        return n
+    f = _floordiv(L, den)
+    if f.size and _amax(f) == 1:
+        return n
+    return _op(np.multiply, n, f, _amax(n) * _amax(f))
+
+
+def _apply(op, a, b, xa, xb, count):
+    """A bilinear integer ``op`` computed exactly; ``xa``, ``xb`` bound the entries, ``count`` the
+    number of products in each sum.
+
+    Small integers go through float64 (BLAS for matrix products): when count·xa·xb < 2^53 every
+    product and partial sum is an integer that float64 holds exactly, whatever the summation
+    order. Larger int64 operands are cut into limbs of k bits (x = Σ x_s 2^(ks)) so that each
+    limb product is such a float64 product, and the limbs are put back together in integers.
+    Beyond int64, Python integers (2-D products through ``flint.fmpz_mat``).
+    """
+    bound = xa * xb * count
+    if a.dtype != object and b.dtype != object:
+        if op is np.multiply:
+            if bound < _LIMB:
+                return a * b
+        elif bound < _EXACT_FLOAT:
+            return np.rint(op(a.astype(float), b.astype(float))).astype(np.int64)
+        elif xa < _LIMB and xb < _LIMB:
+            return _limb_product(op, a, b, xa, xb, count)
+    return _small(op(_obj(a), _obj(b)))
+
+
+def _limbs(x, xmax, k):
+    """Float arrays x_s with x = Σ x_s 2^(ks) and |x_s| < 2^k (x int64)."""
+    sign = np.sign(x)
+    u = np.abs(x)
+    mask = (1 << k) - 1
+    out = []
+    for _ in range(max(1, -(-xmax.bit_length() // k))):
+        out.append((sign * (u & mask)).astype(float))
+        u = u >> k
+    return out
+
+
+def _limb_product(op, a, b, xa, xb, count):
+    k = max(1, (52 - max(count, 1).bit_length()) // 2)
+    la, lb = _limbs(a, xa, k), _limbs(b, xb, k)
+    groups = {}
+    for s, x in enumerate(la):
+        for t, y in enumerate(lb):
+            p = np.rint(op(x, y)).astype(np.int64)      # |p| <= count·2^(2k) <= 2^52: exact
+            groups[s + t] = p if s + t not in groups else groups[s + t] + p
+    if xa * xb * count < _LIMB:
+        out = None
+        for u, r in groups.items():
+            out = (r << (k * u)) if out is None else out + (r << (k * u))
+        return out
+    out = None
+    for u, r in groups.items():
+        term = _obj(r) * (1 << (k * u))
+        out = term if out is None else out + term
+    return _small(out)
+
+
 def _matmul(a, b):
-    """Exact 2-D product of fmpq object arrays through ``flint.fmpq_mat``."""
-    if a.ndim == 2 and b.ndim == 2 and a.size and b.size:
+    """Exact 2-D product of integer arrays; large entries through ``flint.fmpz_mat``."""
+    if a.dtype == object and a.ndim == 2 and b.ndim == 2 and a.size and b.size:
+        from flint import fmpz_mat
+
         m, k = a.shape
         n = b.shape[1]
-        prod = fmpq_mat(m, k, list(a.ravel())) * fmpq_mat(k, n, list(b.ravel()))
+        prod = fmpz_mat(m, k, [int(x) for x in a.ravel()]) * fmpz_mat(k, n, [int(x) for x in b.ravel()])
         out = np.empty(m * n, dtype=object)
-        out[:] = prod.entries()
+        out[:] = [int(x) for x in prod.entries()]
         return out.reshape(m, n)
     return a @ b

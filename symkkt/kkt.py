@@ -204,6 +204,14 @@ def _fmt(v):
     return format_number(as_sympy(v))
 
 
+def _power(x, p):
+    """x^p for a field element and an integer p >= 0."""
+    out = x.field.element(1)
+    for _ in range(p):
+        out = out * x
+    return out
+
+
 def _kink_text(label, reading):
     """``1:3`` or, for a conv unit, ``1:3 (channel 1, position [1])``."""
     if "channel" in reading:
@@ -490,7 +498,10 @@ class MaxMarginProblem:
         res.squared_norm = norm2.to_sympy()
         qmin_i = min(range(len(q)), key=lambda k: q[k]) if q else None
         if qmin_i is not None and L and q[qmin_i].sign() > 0 and not norm2.is_zero():
-            res.normalized_margin = sympy.simplify(res.margins[qmin_i] / sympy.sqrt(res.squared_norm) ** L)
+            if L % 2 == 0:      # q_min / |θ|^L = q_min / (|θ|²)^(L/2), in the field
+                res.normalized_margin = (q[qmin_i] / _power(norm2, L // 2)).to_sympy()
+            else:
+                res.normalized_margin = sympy.simplify(res.margins[qmin_i] / sympy.sqrt(res.squared_norm) ** L)
 
         # feasibility and active set
         if direction:

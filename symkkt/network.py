@@ -1,7 +1,8 @@
 """Networks as expression graphs, with one forward and one reverse-mode pass over all domains.
 
 A :class:`Network` turns an :class:`~symkkt.spec.Architecture` into a ``networkx.DiGraph`` with
-one node per layer operation (``x``, ``dense1``, ``act1``, ``conv2``, ``avgpool``, ``flatten``)
+one node per layer operation (``x``, ``dense1``, ``act1``, ``conv2``, ``diagonal3``, ``avgpool``,
+``flatten``, ``sum``)
 and one node per parameter block (``W1``, ``b1``). Each operation node carries a sympy
 expression of the layer in matrix form (``W1*h0``, ``relu(z1)``), never the expanded network.
 
@@ -31,7 +32,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 import sympy
 
@@ -75,7 +75,7 @@ class Network:
     def __init__(self, arch):
         self.arch = arch
         self.rules = {i: ActivationRule(layer.activation)
-                      for i, layer in enumerate(arch.layers) if layer.kind in ("dense", "conv")}
+                      for i, layer in enumerate(arch.layers) if layer.kind in ("dense", "conv", "diagonal")}
         self.param_shapes = arch.param_shapes()
         names = []
         for w, (shapes, li) in enumerate(zip(self.param_shapes, arch.weight_layers), start=1):
@@ -84,9 +84,16 @@ class Network:
             if shapes.get("bias"):
                 names += [f"b{w}[{j}]" for j in range(shapes["bias"][0])]
         self.parameter_names = names
-        self.graph = self._build_graph()
+        self._graph = None
 
     # -- structure ----------------------------------------------------------------------------
+    @property
+    def graph(self):
+        """The expression graph (``networkx.DiGraph``), built on first use."""
+        if self._graph is None:
+            self._graph = self._build_graph()
+        return self._graph
+
     @property
     def num_parameters(self):
         return len(self.parameter_names)
@@ -96,6 +103,8 @@ class Network:
         return self.arch.weight_layers.index(layer_index) + 1
 
     def _build_graph(self):
+        import networkx as nx
+
         g = nx.DiGraph()
         prev = "x"
         g.add_node("x", op="input", shape=tuple(self.arch.input),
@@ -103,13 +112,17 @@ class Network:
         h = g.nodes["x"]["expr"]
         for i, layer in enumerate(self.arch.layers):
             shape = tuple(self.arch.shapes[i])
-            if layer.kind in ("dense", "conv"):
+            if layer.kind in ("dense", "conv", "diagonal"):
                 w = self.weight_index(i)
                 name = f"{layer.kind}{w}"
                 size_in = int(np.prod(self.arch.shapes[i - 1] if i else self.arch.input))
                 size_out = int(np.prod(shape))
-                W = sympy.MatrixSymbol(f"W{w}", size_out, size_in)  # conv: its Toeplitz matrix
-                z = W * h
+                if layer.kind == "diagonal":  # elementwise: z = u ⊙ h
+                    W = sympy.MatrixSymbol(f"W{w}", size_out, 1)
+                    z = sympy.HadamardProduct(W, h)
+                else:
+                    W = sympy.MatrixSymbol(f"W{w}", size_out, size_in)  # conv: its Toeplitz matrix
+                    z = W * h
                 g.add_node(f"W{w}", op="parameter", shape=self.param_shapes[w - 1]["weight"], expr=W)
                 g.add_edge(f"W{w}", name)
                 if layer.bias:
@@ -135,6 +148,9 @@ class Network:
                 if layer.kind == "avgpool":  # a fixed averaging matrix
                     size_in = int(np.prod(self.arch.shapes[i - 1] if i else self.arch.input))
                     h = sympy.MatrixSymbol(f"P{i}", int(np.prod(shape)), size_in) * h
+                elif layer.kind == "sum":  # a fixed row of ones
+                    size_in = int(np.prod(self.arch.shapes[i - 1] if i else self.arch.input))
+                    h = sympy.MatrixSymbol(f"S{i}", 1, size_in) * h
                 g.add_node(name, op=layer.kind, layer=i, shape=shape, expr=h)
                 g.add_edge(prev, name)
                 prev = name
@@ -186,13 +202,33 @@ class Network:
             A = dom.array(X) if not _is_array(X) else X
             n = A.shape[0]
             A = A.T.reshape(*self.arch.input, n)
-            return self._forward(dom, params, A)
+            units = max(int(np.prod(s)) for s in self.arch.shapes)
+            block = max(1, _BLOCK // units)
+            if getattr(dom, "tier", None) != "exact" or n <= block:
+                return self._forward(dom, params, A)
+            # exact and large: points in blocks; the trace keeps outputs and signs of all points,
+            # and recomputes layer values for the few points that are asked for (the active ones)
+            outputs, sign_parts, first = [], [], None
+            for s in range(0, n, block):
+                part = self._forward(dom, params, A[..., s:s + block])
+                outputs.append(part.output)
+                sign_parts.append(part.signs)
+                if first is None:
+                    first = ([a.shape[:-1] for a in part.inputs], {i: Z.shape[:-1] for i, Z in part.pre.items()})
+                del part                    # only outputs and signs are kept for all points
+            signs = {i: (np.concatenate([p[i] for p in sign_parts], axis=-1) if S is not None else None)
+                     for i, S in sign_parts[0].items()}
+            output = T.concat(outputs, axis=0)
+            cache = _ColumnCache(self, dom, params, A)
+            inputs = [_Columns(cache, "inputs", i, shape + (n,)) for i, shape in enumerate(first[0])]
+            pre = {i: _Columns(cache, "pre", i, shape + (n,)) for i, shape in first[1].items()}
+            return Trace(dom, inputs, pre, signs, output, params)
 
     def _forward(self, dom, params, A):
         inputs, pre, signs = [], {}, {}
         for i, layer in enumerate(self.arch.layers):
             inputs.append(A)
-            if layer.kind in ("dense", "conv"):
+            if layer.kind in ("dense", "conv", "diagonal"):
                 W, b = params[self.weight_index(i) - 1]
                 Z = _linear(layer, W, b, A)
                 pre[i] = Z
@@ -205,6 +241,8 @@ class Network:
                     A = rule.apply(dom, Z, S)
             elif layer.kind == "avgpool":
                 A = _avgpool(dom, layer, A)
+            elif layer.kind == "sum":
+                A = _sum(A)
             else:  # flatten
                 A = A.reshape(-1, A.shape[-1])
         return Trace(dom, inputs, pre, signs, A.reshape(A.shape[-1]), params)
@@ -288,10 +326,7 @@ class Network:
             seed = dom.zeros(shape + (len(units),))
             for c, u in enumerate(units):
                 idx = tuple(int(i) for i in np.unravel_index(u, shape)) + (c,)
-                if hasattr(seed, "c"):      # exact: coordinate 0 of 1 in the power basis
-                    seed.c[0][idx] = seed.c[0][idx] + 1
-                else:
-                    seed[idx] = 1
+                seed[idx] = dom.scalar(1)
             return self._backward(trace, cols, [slopes] * len(units), layer_index, seed, False)
 
     def _backward(self, trace, cols, slopes, top, delta, through_top):
@@ -301,7 +336,7 @@ class Network:
         for i in reversed(range(top + 1)):
             layer = self.arch.layers[i]
             A = trace.inputs[i][..., cols]
-            if layer.kind in ("dense", "conv"):
+            if layer.kind in ("dense", "conv", "diagonal"):
                 if i in trace.signs and (through_top or i != top):
                     rule = self.rules[i]
                     Z = trace.pre[i][..., cols]
@@ -313,6 +348,8 @@ class Network:
                 grads[i] = (gW, gb if layer.bias else None)
             elif layer.kind == "avgpool":
                 delta = _avgpool_backward(dom, layer, A.shape, delta)
+            elif layer.kind == "sum":
+                delta = T.repeat(delta, A.shape[0], 0)
             else:
                 delta = delta.reshape(*A.shape)
         blocks, n = [], len(cols)
@@ -372,7 +409,7 @@ class Network:
                 A = trace.inputs[i][..., col]
                 if dA is None:
                     dA = dom.zeros(A.shape)
-                if layer.kind in ("dense", "conv"):
+                if layer.kind in ("dense", "conv", "diagonal"):
                     w = self.weight_index(i)
                     W, _ = trace.params[w - 1]
                     dW, db = tangents[w - 1]
@@ -389,6 +426,8 @@ class Network:
                         dA = dZ * rule.derivative(dom, Z, S, kv)
                 elif layer.kind == "avgpool":
                     dA = _avgpool(dom, layer, dA)
+                elif layer.kind == "sum":
+                    dA = _sum(dA)
                 else:
                     dA = dA.reshape(-1, dA.shape[-1])
             return out
@@ -436,12 +475,13 @@ class Network:
         Induction over the layers: with θ ↦ cθ, a weight layer maps an input of degree d to a
         pre-activation of degree d + 1 (W x is bilinear); a bias adds a term of degree 1, so it
         keeps homogeneity only when d = 0 (first layer); a p-homogeneous activation multiplies
-        the degree by p; average pooling and flattening are linear.
+        the degree by p; average pooling, flattening and ``sum`` are linear (a diagonal layer is a
+        weight layer like a dense one).
         """
         d = 0
         steps = []
         for i, layer in enumerate(self.arch.layers):
-            if layer.kind in ("dense", "conv"):
+            if layer.kind in ("dense", "conv", "diagonal"):
                 w = self.weight_index(i)
                 if layer.bias and d != 0:
                     return Homogeneity(None, f"bias in weight layer {w} (input of degree {d}) "
@@ -469,13 +509,15 @@ class Network:
                    if l["bias"] is not None else None) for l in self.unflatten(list(theta))]
         A = np.array(list(x), dtype=object).reshape(*self.arch.input, 1)
         for i, layer in enumerate(self.arch.layers):
-            if layer.kind in ("dense", "conv"):
+            if layer.kind in ("dense", "conv", "diagonal"):
                 W, b = params[self.weight_index(i) - 1]
                 Z = _linear(layer, W, b, A)
                 rule = self.rules[i]
                 A = np.vectorize(rule.symbolic, otypes=[object])(Z)
             elif layer.kind == "avgpool":
                 A = _avgpool(None, layer, A)
+            elif layer.kind == "sum":
+                A = _sum(A)
             else:
                 A = A.reshape(-1, A.shape[-1])
         return A.ravel()[0]
@@ -488,6 +530,46 @@ class Network:
 
 def _is_array(X):
     return isinstance(X, np.ndarray) or hasattr(X, "field")
+
+
+#: exact forward passes hold at most about this many values of one layer at a time
+_BLOCK = 1 << 21
+
+
+class _ColumnCache:
+    """Layer values of a forward pass, recomputed for a selection of points (the last one kept)."""
+
+    def __init__(self, net, dom, params, A):
+        self.net, self.dom, self.params, self.A = net, dom, params, A
+        self.key, self.trace = None, None
+
+    def get(self, cols):
+        key = tuple(int(c) for c in np.ravel(cols))
+        if key != self.key:
+            with self.dom.context():
+                self.trace = self.net._forward(self.dom, self.params, self.A[..., list(key)])
+            self.key = key
+        return self.trace
+
+
+class _Columns:
+    """A layer's values for all points, given on demand for selected points: ``values[..., cols]``."""
+
+    def __init__(self, cache, which, index, shape):
+        self.cache, self.which, self.index, self.shape = cache, which, index, tuple(shape)
+
+    def __getitem__(self, idx):
+        if not (isinstance(idx, tuple) and len(idx) == 2 and idx[0] is Ellipsis):
+            return self.materialize()[idx]
+        cols = idx[1]
+        single = np.ndim(cols) == 0
+        trace = self.cache.get([cols] if single else cols)
+        values = trace.inputs[self.index] if self.which == "inputs" else trace.pre[self.index]
+        return values[..., 0] if single else values
+
+    def materialize(self):
+        """All points at once (memory of the whole layer)."""
+        return self[..., list(range(self.shape[-1]))]
 
 
 # -- layer operations (shared by all domains and by the symbolic path) -------------------------
@@ -513,8 +595,8 @@ def _conv_specs(ndim):
 
 
 def _linear(layer, W, b, A):
-    if layer.kind == "dense":
-        Z = W @ A
+    if layer.kind in ("dense", "diagonal"):
+        Z = W @ A if layer.kind == "dense" else W.reshape(-1, 1) * A   # diagonal: z_i = u_i x_i
         if b is not None:
             Z = Z + b.reshape(-1, 1)
         return Z
@@ -531,12 +613,19 @@ def _linear_backward(dom, layer, W, A, delta):
     if layer.kind == "dense":
         gW = T.einsum("in,jn->ijn", delta, A)
         return gW, delta, W.T @ delta
+    if layer.kind == "diagonal":   # ∂z_i/∂u_i = x_i, ∂z_i/∂x_i = u_i
+        return delta * A, delta, W.reshape(-1, 1) * delta
     P, index = _patches(layer, A)
     _, wspec, pspec = _conv_specs(len(layer.kernel))
     gW = T.einsum(wspec, delta, P)
     gb = delta.sum(axis=tuple(range(1, delta.ndim - 1)))
     dP = T.einsum(pspec, W, delta)
     return gW, gb, T.scatter_add(dom, A.shape, index, dP)
+
+
+def _sum(A):
+    """The ``sum`` layer: a flat (d, n) array to its column sums, shape (1, n)."""
+    return A.sum(axis=0).reshape(1, A.shape[-1])
 
 
 def _avgpool(dom, layer, A):

@@ -27,7 +27,6 @@ import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import jsonschema
 import sympy
 import yaml
 
@@ -45,7 +44,7 @@ ACTIVATIONS = {"linear": (), "relu": (), "tanh": (), "leaky_relu": ("slope",), "
                "poly_leaky_relu": ("slope", "power"), "polynomial": ("coeffs",)}
 #: layer kind -> its keys
 LAYERS = {"dense": ("width", "activation", "bias"), "conv": ("channels", "kernel", "stride", "activation", "bias"),
-          "avgpool": ("kernel",), "flatten": ()}
+          "avgpool": ("kernel",), "flatten": (), "diagonal": ("activation", "bias"), "sum": ()}
 _SCHEMAS = Path(__file__).parent / "schemas"
 
 
@@ -106,7 +105,8 @@ class Activation:
 @dataclass(frozen=True)
 class Layer:
     """One layer: ``dense`` (``width``), ``conv`` (``channels``, ``kernel``, ``stride``),
-    ``avgpool`` (``kernel``; stride = kernel) or ``flatten``.
+    ``avgpool`` (``kernel``; stride = kernel), ``flatten``, ``diagonal`` (elementwise weights
+    z = u ⊙ x on a flat input, same width) or ``sum`` (z = Σ_i x_i, no parameters).
 
     Kernel and stride are tuples (one entry per spatial axis); an int kernel or stride is
     expanded by :class:`Architecture` to the input's number of spatial axes.
@@ -167,6 +167,11 @@ def _apply(layer, shape, place, bad, limit):
 
     if layer.kind == "flatten":
         return layer, (math.prod(shape),)
+    if layer.kind in ("diagonal", "sum"):
+        if len(shape) > 1:
+            bad(f"{layer.kind} layer needs a flat input: add a flatten layer after conv layers "
+                f"(its input has shape {list(shape)})", place)
+        return layer, (shape if layer.kind == "diagonal" else (1,))
     if layer.kind == "dense":
         if layer.width is None:
             bad("a dense layer needs a width", place)
@@ -211,7 +216,7 @@ class Architecture:
     shapes : tuple of tuple
         Output shape after each layer.
     weight_layers : tuple of int
-        Indices into ``layers`` of the dense and conv layers; weight layer ``j`` (1-based,
+        Indices into ``layers`` of the dense, conv and diagonal layers; weight layer ``j`` (1-based,
         as in ``--split``) is ``layers[weight_layers[j - 1]]``.
 
     Examples
@@ -251,32 +256,38 @@ class Architecture:
                 bad(f"expected a Layer, got {type(layer).__name__}", f"layers[{i}]")
             prev = shape
             layer, shape = _apply(layer, shape, f"layers[{i}].{layer.kind}", bad, limit)
-            if layer.kind in ("dense", "conv"):
+            if layer.kind in ("dense", "conv", "diagonal"):
                 n = shape[0]
-                parameters += n * (math.prod(prev) if layer.kind == "dense" else prev[0] * math.prod(layer.kernel))
+                parameters += n * (math.prod(prev) if layer.kind == "dense" else 1 if layer.kind == "diagonal"
+                                   else prev[0] * math.prod(layer.kernel))
                 parameters += n if layer.bias else 0
                 limit("parameters", parameters, f"layers[{i}].{layer.kind}")
             layers.append(layer)
             shapes.append(shape)
         last = layers[-1]
-        if not (last.kind == "dense" and last.width == 1 and last.activation.kind == "linear"):
-            bad("the last layer must be dense with width 1 and linear activation (scalar output)",
+        if not (last.kind == "dense" and last.width == 1 and last.activation.kind == "linear") and last.kind != "sum":
+            bad("the last layer must be dense with width 1 and linear activation, or sum (scalar output)",
                 f"layers[{len(layers) - 1}]")
+        if not any(l.kind in ("dense", "conv", "diagonal") for l in layers):
+            bad("at least one weight layer (dense, conv or diagonal) is needed", "layers")
         object.__setattr__(self, "input", inp)
         object.__setattr__(self, "layers", tuple(layers))
         object.__setattr__(self, "shapes", tuple(shapes))
-        object.__setattr__(self, "weight_layers", tuple(i for i, l in enumerate(layers) if l.kind in ("dense", "conv")))
+        object.__setattr__(self, "weight_layers", tuple(i for i, l in enumerate(layers)
+                                                        if l.kind in ("dense", "conv", "diagonal")))
 
     def param_shapes(self):
         """Per weight layer: ``{'weight': shape, 'bias': (n,) or None}``.
 
-        Dense weights are ``(width, inputs)``; conv weights ``(channels, C, k...)``.
+        Dense weights are ``(width, inputs)``; conv weights ``(channels, C, k...)``; diagonal
+        weights ``(width,)`` (one weight per unit, the width of its input).
         """
         out = []
         for i in self.weight_layers:
             layer, prev = self.layers[i], (self.shapes[i - 1] if i else self.input)
-            n = layer.width if layer.kind == "dense" else layer.channels
-            weight = (n, math.prod(prev)) if layer.kind == "dense" else (n, prev[0]) + layer.kernel
+            n = layer.width if layer.kind == "dense" else prev[0] if layer.kind == "diagonal" else layer.channels
+            weight = (n, math.prod(prev)) if layer.kind == "dense" else (n,) if layer.kind == "diagonal" \
+                else (n, prev[0]) + layer.kernel
             out.append({"weight": weight, "bias": (n,) if layer.bias else None})
         return out
 
@@ -588,7 +599,107 @@ def schema(name):
 
 @functools.lru_cache(maxsize=None)
 def _validator(name):
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema(name))
+
+
+def _schema_error(obj, name):
+    """The error jsonschema reports first for ``obj`` against schema ``name`` (None if it matches)."""
+    from jsonschema.exceptions import best_match
+
+    return best_match(_validator(name).iter_errors(obj))
+
+
+# -- direct structural checks: the shipped schemas' rules as plain code (fast for large files).
+# Each returns True only when the object certainly matches its schema; anything else goes to the
+# JSON Schema validator, so the error messages are the validator's.
+def _is_num(v):
+    return isinstance(v, (int, str, float)) and not isinstance(v, bool)
+
+
+def _is_tensor(v, nonempty):
+    """A (nested) list of numbers; ``nonempty``: every list has at least one item."""
+    stack = [v]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, list) or (nonempty and not node):
+            return False
+        for item in node:
+            if isinstance(item, list):
+                stack.append(item)
+            elif not _is_num(item):
+                return False
+    return True
+
+
+def _keys(obj, allowed, required):
+    return isinstance(obj, dict) and all(k in allowed for k in obj) and all(k in obj for k in required)
+
+
+def _is_ints(v):
+    return _is_num(v) or (isinstance(v, list) and 1 <= len(v) <= 2 and all(_is_num(x) for x in v))
+
+
+_ACT_BODY = {"leaky_relu": ("slope",), "poly_relu": ("power",), "poly_leaky_relu": ("slope", "power"),
+             "polynomial": ("coeffs",)}
+
+
+def _is_activation(a):
+    if isinstance(a, str):
+        return a in ("linear", "relu", "tanh")
+    if not (isinstance(a, dict) and len(a) == 1):
+        return False
+    (kind, body), = a.items()
+    if kind in ("linear", "relu", "tanh"):
+        return body is None or body == {}
+    if kind not in _ACT_BODY or not _keys(body, _ACT_BODY[kind], _ACT_BODY[kind]):
+        return False
+    if kind == "polynomial":
+        return isinstance(body["coeffs"], list) and body["coeffs"] and all(_is_num(c) for c in body["coeffs"])
+    return all(_is_num(v) for v in body.values())
+
+
+def _is_layer(layer):
+    if layer in ("flatten", "diagonal", "sum"):
+        return True
+    if not (isinstance(layer, dict) and len(layer) == 1):
+        return False
+    (kind, body), = layer.items()
+    if kind in ("flatten", "sum"):
+        return body is None or body == {}
+    bias_ok = not isinstance(body, dict) or "bias" not in body or isinstance(body["bias"], bool)
+    act_ok = not isinstance(body, dict) or "activation" not in body or _is_activation(body["activation"])
+    if kind == "dense":
+        return _keys(body, ("width", "activation", "bias"), ("width",)) and _is_num(body["width"]) \
+            and bias_ok and act_ok
+    if kind == "conv":
+        return _keys(body, ("channels", "kernel", "stride", "activation", "bias"), ("channels", "kernel")) \
+            and _is_num(body["channels"]) and _is_ints(body["kernel"]) \
+            and ("stride" not in body or _is_ints(body["stride"])) and bias_ok and act_ok
+    if kind == "avgpool":
+        return _keys(body, ("kernel",), ("kernel",)) and _is_ints(body["kernel"])
+    if kind == "diagonal":
+        return (body is None or _keys(body, ("activation", "bias"), ())) and bias_ok and act_ok
+    return False
+
+
+def _conforms(obj, name):
+    """Whether ``obj`` certainly matches the shipped schema ``name`` (checked without jsonschema)."""
+    if name == "data":
+        return _keys(obj, ("points",), ("points",)) and isinstance(obj["points"], list) and bool(obj["points"]) \
+            and all(_keys(p, ("x", "y"), ("x", "y")) and _is_tensor(p["x"], True) and _is_num(p["y"])
+                    for p in obj["points"])
+    if name == "parameters":
+        return isinstance(obj, list) and all(
+            _keys(e, ("weight", "bias"), ("weight",)) and _is_tensor(e["weight"], False)
+            and (e.get("bias") is None or (isinstance(e["bias"], list) and all(_is_num(b) for b in e["bias"])))
+            for e in obj)
+    if name == "architecture":
+        return _keys(obj, ("input", "layers"), ("input", "layers")) and isinstance(obj["input"], list) \
+            and 1 <= len(obj["input"]) <= 3 and all(_is_num(v) for v in obj["input"]) \
+            and isinstance(obj["layers"], list) and bool(obj["layers"]) and all(_is_layer(l) for l in obj["layers"])
+    return False
 
 
 def _describe(value):
@@ -688,7 +799,7 @@ class _Ctx:
     def checked(self, obj, name, build):
         """Validate ``obj`` against schema ``name`` and build; prefer the builder's clearer errors."""
         _check_nesting(obj, self.file)
-        error = jsonschema.exceptions.best_match(_validator(name).iter_errors(obj))
+        error = None if _conforms(obj, name) else _schema_error(obj, name)
         result = build()
         if error is not None:
             message = " ".join(error.message.split())

@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from .network import _avgpool, _avgpool_backward, _linear, _linear_backward
+from .network import _avgpool, _avgpool_backward, _linear, _linear_backward, _sum
 from .numbers import format_number
 
 #: expand a layer product only while it has at most this many monomials
@@ -561,7 +561,7 @@ def _symbolic_pass(net, data, trace, params, new_slope):
     inputs, dact, pattern = [], {}, {k: {} for k in range(n)}
     for i, layer in enumerate(arch.layers):
         inputs.append(A)
-        if layer.kind in ("dense", "conv"):
+        if layer.kind in ("dense", "conv", "diagonal"):
             W, b = layers[net.weight_index(i) - 1]
             Z = _tidy_all(_linear(layer, W, b, A))
             rule = net.rules[i]
@@ -580,6 +580,8 @@ def _symbolic_pass(net, data, trace, params, new_slope):
                     pattern[k][w] = "".join({1: "+", -1: "-", 0: "0"}[int(v)] for v in flat[:, k])
         elif layer.kind == "avgpool":
             A = _avgpool(None, layer, A)
+        elif layer.kind == "sum":
+            A = _sum(A)
         else:
             A = A.reshape(-1, A.shape[-1])
     output = A.reshape(n)
@@ -591,7 +593,7 @@ def _symbolic_pass(net, data, trace, params, new_slope):
     for i in reversed(range(len(arch.layers))):
         layer = arch.layers[i]
         A = inputs[i]
-        if layer.kind in ("dense", "conv"):
+        if layer.kind in ("dense", "conv", "diagonal"):
             delta = _tidy_all(delta * dact[i])
             W, _ = layers[net.weight_index(i) - 1]
             gW, gb, delta = _linear_backward(dom, layer, W, A, delta)
@@ -599,6 +601,8 @@ def _symbolic_pass(net, data, trace, params, new_slope):
             delta = _tidy_all(delta) if i else delta
         elif layer.kind == "avgpool":
             delta = _avgpool_backward(dom, layer, A.shape, delta)
+        elif layer.kind == "sum":       # every input of the sum gets the output's delta
+            delta = np.repeat(delta, A.shape[0], axis=0)
         else:
             delta = delta.reshape(*A.shape)
     grads = np.concatenate([b for i in arch.weight_layers for b in blocks[i]], axis=0)

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import math
 
 import mpmath
 import numpy as np
@@ -67,14 +68,24 @@ def repeat(a, k, axis):
 def concat(arrays, axis=0):
     if _is_exact(arrays[0]):
         n = arrays[0].field.degree
-        return ExactArray(arrays[0].field,
-                          [np.concatenate([a.c[i] for a in arrays], axis=axis) for i in range(n)])
+        return ExactArray._make(arrays[0].field,
+                                [_join([a.num[i] for a in arrays], axis) for i in range(n)],
+                                _join([a._full_den() for a in arrays], axis), reduce=False)
     return np.concatenate(arrays, axis=axis)
+
+
+def _join(parts, axis):
+    """np.concatenate of integer arrays, as Python ints if any part needs them."""
+    if any(p.dtype == object for p in parts):
+        parts = [p.astype(object) for p in parts]
+    return np.concatenate(parts, axis=axis)
 
 
 def where(mask, a, b):
     if _is_exact(b):
-        return ExactArray(b.field, [np.where(mask, x, y) for x, y in zip(a.c, b.c)])
+        a = b._coerce(a)
+        return ExactArray._make(b.field, [np.where(mask, x, y) for x, y in zip(a.num, b.num)],
+                                np.where(mask, a.den, b.den), reduce=False)
     return np.where(mask, a, b)
 
 
@@ -82,9 +93,15 @@ def scatter_add(dom, shape, index, values):
     """``out = zeros(shape); out[index] += values`` with repeated indices accumulated."""
     out = dom.zeros(shape)
     if _is_exact(out):
-        for o, v in zip(out.c, values.c):
-            np.add.at(o, index, v)
-        return out
+        # one common denominator L for all values: out = (Σ value numerators · L/den) / L
+        L = values._common_denominator()
+        f = L // values.den.astype(object)
+        nums = []
+        for o, v in zip(out.num, values.num):
+            o = o.astype(object)
+            np.add.at(o, index, v.astype(object) * f)
+            nums.append(o)
+        return ExactArray._make(out.field, nums, np.full(shape, L, dtype=object))
     np.add.at(out, index, values)
     return out
 
@@ -140,26 +157,25 @@ class ExactDomain:
         return ExactArray.zeros(self.field, shape)
 
     def full(self, shape, value):
-        coords = self.field.coords(as_sympy(value))
-        out = []
-        for c in coords:
-            a = np.empty(shape, dtype=object)
-            a.fill(c)
-            out.append(a)
-        return ExactArray(self.field, out)
+        return ExactArray.constant(self.field, self.field.coords(as_sympy(value)), shape)
 
     def scalar(self, value):
         return self.full((), value)
 
     def choose(self, S, values):
         """Array with ``values[s]`` where the sign array ``S`` equals s."""
-        out = self.zeros(S.shape)
-        for s, v in values.items():
-            mask = S == s
-            if mask.any():
-                for arr, c in zip(out.c, self.field.coords(as_sympy(v))):
-                    arr[mask] = c
-        return out
+        coords = {s: self.field.coords(as_sympy(v)) for s, v in values.items()}
+        D = 1
+        for cs in coords.values():
+            for c in cs:
+                D = D * int(c.q) // math.gcd(D, int(c.q))
+        masks = [S == s for s in coords]
+        nums = []
+        for i in range(self.field.degree):
+            vals = [int(cs[i].p) * (D // int(cs[i].q)) for cs in coords.values()]
+            kind = np.int64 if max(map(abs, vals)) < 1 << 62 else object
+            nums.append(np.select(masks, [np.asarray(v, dtype=kind) for v in vals], np.asarray(0, dtype=kind)))
+        return ExactArray._make(self.field, nums, np.asarray(D, dtype=object), reduce=False)
 
     def sign(self, a):
         return a.sign()

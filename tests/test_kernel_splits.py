@@ -443,3 +443,21 @@ def test_refutation_statement_names_the_recomputed_outputs():
 def test_unknown_keys_in_split_witnesses(split35, edit):
     v = check_certificate(tampered(split35, edit))
     assert not v.valid and re.search("unknown|one key", v.reason), v.reason
+
+
+def test_split_certificates_refuse_diagonal_layers():
+    """A diagonal unit is tied to its input coordinate (z_i = u_i x_i): the split maps of [A] are
+    not defined there, so a split certificate over such a net is invalid, whatever its map says."""
+    import json
+    from pathlib import Path
+
+    from symkkt.kernel import certificate_digest, check_certificate
+
+    cert = json.loads((Path(__file__).resolve().parent.parent / "proofs" / "embed_split_fc.json").read_text())
+    cert["architecture"] = {"input": [2], "layers": [{"dense": {"width": 2, "activation": "relu"}},
+                                                     {"diagonal": {}}, "sum"]}
+    cert["witness"]["target_architecture"] = {"input": [2], "layers": [{"dense": {"width": 3, "activation": "relu"}},
+                                                                       {"diagonal": {}}, "sum"]}
+    cert["digest"] = certificate_digest(cert)
+    verdict = check_certificate(cert)
+    assert not verdict.valid and "split maps are defined" in verdict.reason

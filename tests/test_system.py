@@ -330,3 +330,19 @@ def test_cli_show_system_keeps_the_verdicts_exit_code(capsys, tmp_path):
     obj = json.loads(out)
     assert code == 3 and obj["verdict"] == "inconclusive"
     assert obj["system"]["available"] is False and "tanh" in obj["system"]["reason"]
+
+
+def test_diagonal_network_system_by_hand():
+    """Φ = sum(v ⊙ relu(u ⊙ x)) with x = (1, 2), y = 1 at u = (1, -1), v = (2, 3):
+    unit 0 is on (u_0 x_0 = 1 > 0), unit 1 off (u_1 x_1 = -2 < 0), so q = v_0 u_0 x_0 = v_0 u_0 and
+    stationarity is u_0 = λ v_0, u_1 = 0, v_0 = λ u_0, v_1 = 0 (by hand)."""
+    arch = {"input": [2], "layers": [{"diagonal": {"activation": "relu"}}, {"diagonal": {}}, "sum"]}
+    problem, theta = problem_from_dicts(arch, {"points": [{"x": [1, 2], "y": 1}]},
+                                        [{"weight": [1, -1]}, {"weight": [2, 3]}])
+    system = problem.system(theta)
+    u0, u1, v0, v1 = (parameter_symbol(n) for n in problem.network.parameter_names)
+    lam = system.multipliers[0]
+    assert sympy.expand(system.margins[0] - u0 * v0) == 0 and system.margin_values == [2]
+    want = [lam * v0, 0, lam * u0, 0]
+    assert all(sympy.expand(eq.rhs - w) == 0 for eq, w in zip(system.equations, want))
+    assert [e.lhs for e in system.equations] == [u0, u1, v0, v1]

@@ -19,6 +19,10 @@ stores it as ``index[r]`` (the source parameter of wide parameter r, -1 for a ze
 ``coef[r]``, with the per-unit multipliers it came from (``units``), which the proofs in
 :mod:`symkkt.embed.prove` use as candidates and re-check.
 
+Networks with ``diagonal`` or ``sum`` layers are refused: unit i of a diagonal layer is tied to
+coordinate i of its input (z_i = u_i x_i), so it has no split in the sense of [A], and the
+relations the proofs build are written for dense and conv layers only.
+
 This module decides nothing; it builds maps. It trusts the architecture validation of
 :mod:`symkkt.spec`.
 
@@ -399,12 +403,11 @@ def _fmt(v):
 
 
 def _widths(net):
-    return [l.width if l.kind == "dense" else l.channels for l in (net.arch.layers[i] for i in net.arch.weight_layers)]
+    return [net.arch.shapes[i][0] for i in net.arch.weight_layers]   # units (dense, diagonal) or channels (conv)
 
 
 def _units(net, w):
-    layer = net.arch.layers[net.arch.weight_layers[w - 1]]
-    return layer.width if layer.kind == "dense" else layer.channels
+    return net.arch.shapes[net.arch.weight_layers[w - 1]][0]   # units (dense, diagonal) or channels (conv)
 
 
 def _build(net, step):
@@ -414,6 +417,12 @@ def _build(net, step):
     place = step.place
     if not 1 <= step.layer <= nw:
         raise UsageError(f"LAYER {step.layer} out of range: the network has {nw} weight layers", place=place)
+    if arch.layers[arch.weight_layers[step.layer - 1]].kind == "diagonal":
+        raise UsageError(f"weight layer {step.layer} is a diagonal layer: its unit i is tied to input coordinate i "
+                         "(z_i = u_i x_i), so its units cannot be split; split a dense or conv layer", place=place)
+    if any(layer.kind in ("diagonal", "sum") for layer in arch.layers):
+        raise UsageError("splits are supported for networks of dense, conv, avgpool and flatten layers only; "
+                         "this network has diagonal or sum layers", place=place)
     if step.layer == nw:
         raise UsageError(f"weight layer {step.layer} is the output layer; split a hidden layer (1..{nw - 1})",
                          place=place)

@@ -99,7 +99,7 @@ class GenericEngine(_Engine):
             self.y = dom.array(list(y))
         self.Xabs = np.abs(np.array([[float(sympy.N(v, 20)) for v in x] for x in X], dtype=float))
         # the layers whose pre-activations Network._forward asks the domain to sign, in order
-        self.sign_layers = [i for i, layer in enumerate(net.arch.layers) if layer.kind in ("dense", "conv")
+        self.sign_layers = [i for i, layer in enumerate(net.arch.layers) if layer.kind in ("dense", "conv", "diagonal")
                             and net.rules[i].kind not in ("linear", "tanh")]
         self.layout = []
         pos = 0

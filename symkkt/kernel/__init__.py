@@ -13,7 +13,11 @@ Claim kinds: ``kkt_point``, ``kkt_direction``, ``not_kkt_point``, ``not_kkt_dire
 (:mod:`.claims`, each for a Clarke set ``gradient``, ``clarke`` or ``chain_rule_hull`` named in
 the verdict); ``split_embedding``, ``critical_embedding``, ``not_output_preserved``, whose split
 map T is rebuilt from the witness' steps (:mod:`.splits`). The two embedding claims hold for
-every θ and x and carry ``data = {"points": []}`` and ``parameters = []``.
+every θ and x and carry ``data = {"points": []}`` and ``parameters = []``;
+``same_realization``, ``different_realization``, ``realization_distance``: two one-hidden-layer
+ReLU nets R_A (``architecture``, ``parameters``) and R_B (``witness.architecture_b``,
+``witness.parameters_b``) on the box ``data.domain`` have equal canonical forms, differ at the
+witness point, or have the stated exact L^∞ and W^{1,∞} distances (d <= 2) (:mod:`.realize`).
 
 Resource limits (:mod:`.limits`; override with ``limits={name: int}`` or ``--limit NAME=N``).
 Each is checked before the work it bounds; exceeding one is an invalid verdict
@@ -34,7 +38,9 @@ connections     250000     multiply-adds of one forward pass of one network
 points          10000      data points
 power           64         power p of ``poly_relu`` / ``poly_leaky_relu``
 coefficients    64         coefficients of a ``polynomial`` activation
-vertices        4096       vertex Clarke columns of a refutation, over all active points together
+vertices        4096       vertex Clarke columns of a refutation, over all active points together;
+                           for ``realization_distance`` the breakpoints (d = 1) or the pairs of
+                           lines, box edges included (d = 2), before they are enumerated
 precision       4000       halvings of the field's isolating interval (bits of α) spent on deciding
                            signs; a number within about 2^-4000 of zero stops here
 operations      1000000    coefficient operations of exact arithmetic in one check (estimated
@@ -44,8 +50,8 @@ operations      1000000    coefficient operations of exact arithmetic in one che
 With these defaults any certificate is answered within seconds.
 
 Trusted: the Python standard library (``fractions``, ``json``, ``hashlib``, ``re``, ``itertools``,
-``math``, ``os``, ``stat``) and this package. Nothing else of symkkt is imported and no stored
-result (margins, signs, gradients, verdicts) is believed.
+``functools``, ``math``, ``os``, ``stat``) and this package. Nothing else of symkkt is imported
+and no stored result (margins, signs, gradients, verdicts) is believed.
 
 Examples
 --------

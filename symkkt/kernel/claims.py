@@ -42,7 +42,9 @@ Each of the four records in ``claim.clarke_set`` the set of generalized gradient
 
 ``claim.statement`` is optional and must be :func:`statement` of the kind and set; any other text
 is refused. The split-map claims ``split_embedding``, ``critical_embedding`` and
-``not_output_preserved`` are decided in :mod:`.splits` and dispatched from :data:`CLAIMS`.
+``not_output_preserved`` are decided in :mod:`.splits`, the realization claims
+``same_realization``, ``different_realization`` and ``realization_distance`` in :mod:`.realize`;
+all are dispatched from :data:`CLAIMS`.
 
 Nothing stored in the certificate is trusted except as a candidate: margins, pre-activation
 signs, kinks, gradients and identities are all recomputed here.
@@ -54,7 +56,9 @@ Examples
 """
 from itertools import product
 
-from . import splits
+from . import ncf, realize, splits
+from . import optimality_global
+from . import optimality
 from .exact import Numbers
 from .field import Invalid
 from .network import Network, _keys
@@ -87,6 +91,10 @@ def statement(kind, clarke_set=None):
         return f"theta is {KKT_KINDS[kind]} of the max-margin problem with respect to the {SETS[clarke_set]}"
     if kind in splits.STATEMENTS:
         return splits.STATEMENTS[kind][0]
+    if kind in realize.STATEMENTS:
+        return realize.STATEMENTS[kind]
+    if kind in ncf.KINDS:
+        return ncf.statement(kind, clarke_set)
     raise ValueError(f"unknown claim kind {kind!r}")
 
 
@@ -377,7 +385,9 @@ def _on_context(check, direction):
 
 CLAIMS = {"kkt_point": _on_context(kkt, False), "kkt_direction": _on_context(kkt, True),
           "not_kkt_point": _on_context(refute, False), "not_kkt_direction": _on_context(refute, True),
-          **splits.CLAIMS}
+          **splits.CLAIMS, **realize.CLAIMS, **ncf.CLAIMS}
+CLAIMS.update(optimality_global.CLAIMS)     # global_optimum, not_global_optimum
+CLAIMS.update(optimality.CLAIMS)            # not_local_optimum
 
 
 def check_claim(cert, limits):

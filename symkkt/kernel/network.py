@@ -1,10 +1,12 @@
 """Networks of a certificate: shapes, exact forward pass, Clarke elements by backprop.
 
 Every layer is stored as a list of connections per output unit (``(weight index, input index)``),
-so dense layers, 1-D/2-D convolutions (no padding) and average pooling share one forward and one
-backward pass. Units are named ``"LAYER:UNIT"`` (1-based weight layer, 0-based flat C-order index of
-the unit's output, conv channel-major). The parameter vector θ is, per weight layer in order, the
-weight entries in C-order followed by the bias entries.
+so dense layers, 1-D/2-D convolutions (no padding), diagonal layers (unit i has the one connection
+(weight i, input i): z_i = u_i x_i), average pooling and ``sum`` (one unit joined to every input with
+the fixed coefficient 1) share one forward and one backward pass. Units are named ``"LAYER:UNIT"``
+(1-based weight layer, 0-based flat C-order index of the unit's output, conv channel-major). The
+parameter vector θ is, per weight layer in order, the weight entries in C-order followed by the
+bias entries.
 
 A unit has a kink on a data point when its pre-activation is exactly 0 and its activation is
 piecewise linear there (relu, leaky_relu with slope s != 1, poly_(leaky_)relu of power 1); its
@@ -200,7 +202,7 @@ class Network:
         self.n_conns = 0
         for i, spec in enumerate(arch["layers"]):
             where = f"architecture.layers[{i}]"
-            spec = {"flatten": {}} if spec == "flatten" else spec
+            spec = {spec: {}} if spec in ("flatten", "diagonal", "sum") else spec
             if not isinstance(spec, dict) or len(spec) != 1:
                 raise Invalid(f"{where}: must be an object with one key")
             (kind, body), = spec.items()
@@ -210,13 +212,24 @@ class Network:
                     raise Invalid(f"{where}: flatten takes no options")
                 shape = (prod(shape),)      # values are kept flat in C-order already
                 continue
+            if kind == "sum":               # z = Σ_i x_i: fixed coefficient 1, no parameter
+                if body not in (None, {}, True):
+                    raise Invalid(f"{where}: sum takes no options")
+                if len(shape) != 1:
+                    raise Invalid(f"{where}: sum needs a flat input (add a flatten layer)")
+                self._reserve(1, shape[0], 0, where)
+                layer = Layer((1,), [[(None, i) for i in range(shape[0])]], Activation(None, N, where), N.F.const(1))
+                layer.pos = i
+                self.layers.append(layer)
+                shape = layer.out_shape
+                continue
             if kind == "avgpool":
                 _keys(body, {"kernel"}, where)
                 k, out, win = _windows(shape, body, None, where,
                                        lambda out, k: self._reserve(shape[0] * prod(out), prod(k), 0, where))
                 conns = [[(None, _flat((c,) + idx, shape)) for _, idx in w] for c in range(shape[0]) for w in win]
                 layer = Layer((shape[0],) + out, conns, Activation(None, N, where), N.F.const(Fraction(1, prod(k))))
-            elif kind in ("dense", "conv"):
+            elif kind in ("dense", "conv", "diagonal"):
                 layer = self._weight_layer(kind, body, shape, where)
                 self.weight_layers.append(layer)
                 layer.index, layer.woff = len(self.weight_layers), self.n_params
@@ -238,7 +251,7 @@ class Network:
         if prod(shape) != 1:
             raise Invalid(f"architecture: output shape {list(shape)} is not scalar")
         if not self.weight_layers:
-            raise Invalid("architecture: needs at least one weight layer (dense or conv)")
+            raise Invalid("architecture: needs at least one weight layer (dense, conv or diagonal)")
         self.degree = degree if self.not_homogeneous is None else None
 
     def _reserve(self, units, fan_in, params, where):
@@ -251,8 +264,10 @@ class Network:
         self.limits.spend(units * fan_in, "operations to build the network")
 
     def _weight_layer(self, kind, body, shape, where):
-        _keys(body, {"width", "activation", "bias"} if kind == "dense" else
-              {"channels", "kernel", "stride", "activation", "bias"}, where)
+        if kind == "diagonal" and body is None:
+            body = {}
+        _keys(body, {"width", "activation", "bias"} if kind == "dense" else {"activation", "bias"} if kind == "diagonal"
+              else {"channels", "kernel", "stride", "activation", "bias"}, where)
         bias = body.get("bias", False)
         if not isinstance(bias, bool):
             raise Invalid(f"{where}.bias: must be true or false")
@@ -264,6 +279,12 @@ class Network:
             self._reserve(width, n, width * n + width * bias, where)
             conns = [[(o * n + i, i) for i in range(n)] for o in range(width)]
             return Layer((width,), conns, act, None, (width, n), list(range(width)), bias)
+        if kind == "diagonal":
+            if len(shape) != 1:
+                raise Invalid(f"{where}: diagonal needs a flat input (add a flatten layer)")
+            n = shape[0]
+            self._reserve(n, 1, n + n * bias, where)
+            return Layer((n,), [[(i, i)] for i in range(n)], act, None, (n,), list(range(n)), bias)
         cout, cin = _int(body.get("channels"), f"{where}.channels"), shape[0]
         k, out, win = _windows(shape, body, body.get("stride", 1), where, lambda out, k: self._reserve(
             cout * prod(out), cin * prod(k), cout * cin * prod(k) + cout * bias, where))

@@ -162,6 +162,12 @@ def apply_steps(arch, steps, N, allow_tanh=False, check=None):
     with the compiled weight layer it splits.
     """
     F = N.F
+    kinds = [spec if isinstance(spec, str) else next(iter(spec), None) if isinstance(spec, dict) else None
+             for spec in arch.get("layers", []) if isinstance(arch, dict)]
+    other = sorted({k for k in kinds if k not in ("dense", "conv", "avgpool", "flatten")} - {None})
+    if other:       # a diagonal unit is tied to its input coordinate: no split of [A] exists
+        raise Invalid(f"architecture: split maps are defined for dense, conv, avgpool and flatten layers, "
+                      f"not {', '.join(other)}")
     net = narrow = Network(arch, N, allow_tanh)
     rows = [(k, F.const(1)) for k in range(net.n_params)]
     for st in steps:

@@ -1,0 +1,480 @@
+"""Rank-one KKT points of the constrained NCF for leaky-ReLU feed-forward nets (family R).
+
+Network H = W_L σ(W_{L−1} ⋯ σ(W_1 x)), dense, bias-free, every hidden layer the same
+σ(z) = max(z, s·z)^p with 0 < s < 1 (leaky ReLU: p = 1), output layer linear. Let
+φ = σ^(∘(L−1)) and f(b) = Σ_i y_i φ(b·x_i), the NCF of one neuron per layer.
+
+Construction (checked, never trusted): take a unit b with b·x_i != 0 for every point with
+y_i != 0 and x_i != 0, ∇f(b) = p^(L−1)·f(b)·b and f(b) != 0 (a smooth KKT point of the one-neuron
+constrained NCF), ε = sign f(b), entrywise positive unit vectors a_1..a_{L−1} (p = 1: any; p > 1:
+constant), ã = a^(∘p)/‖a^(∘p)‖, t_l = (p^(L−l)/K)^(1/2) and
+
+    W_1 = t_1 a_1 bᵀ,   W_l = t_l a_l ã_{l−1}ᵀ,   W_L = ε t_L ã_{L−1}ᵀ.
+
+Since a_l > 0 every hidden pre-activation on x_i has the sign of b·x_i, so H(x_i) =
+ε Π t_l φ(b·x_i) and no unit sits on a kink; for p = 1, N(u) = |f(b)|·L^(−L/2). Positive
+entries of a_l keep the points off kinks (zero entries would put whole units on kinks).
+
+For p = 1, f is linear on each activation cell: f(b) = c_S·b with c_S = Σ_i y_i β_i x_i,
+β_i = 1 on S = {i : b·x_i > 0} and s^(L−1) otherwise. Its smooth KKT points with f != 0 are
+b = ±c_S/‖c_S‖ when that b realizes S strictly (exact sign of c_S·x_i: rational work, no
+square roots), so the enumeration over all patterns S is complete. Every candidate is turned
+into u (exact, in Q(√L, √‖c_S‖²)) and decided by :meth:`NCFProblem.decide`.
+
+The maximum of f on the sphere may sit on a kink (some b·x_i = 0). A float search (ascent
+inside cells) proposes a face Z = {i : b·x_i = 0}; the face's best point b* = P_V c/‖P_V c‖
+(V = Z^⊥, c = the cell vector of the other points) is computed exactly, its pattern checked
+exactly, and f(b*) compared exactly with the largest smooth value: when larger, the maximum
+of f is certified to lie on a kink (the smooth list is complete), so no point of the list is
+built from it. The rank-one point built from b* has the points of Z on kinks; it is decided
+with the Clarke set like any other point.
+
+For p > 1 the one-neuron critical points solve a polynomial system; they are found by a float
+search refined at high precision, reported as such (not decided), and the list is marked
+incomplete.
+
+Examples
+--------
+>>> from symkkt.ncf.problem import ncf_from_dicts
+>>> problem, _ = ncf_from_dicts(
+...     {"input": [2], "layers": [{"dense": {"width": 2, "activation": {"leaky_relu": {"slope": "1/2"}}}},
+...                               {"dense": {"width": 1}}]},
+...     {"points": [{"x": [1, 0], "y": 1}, {"x": [0, 1], "y": 1}]})
+>>> r = rank_one_points(problem)
+>>> [(sorted(p.pattern), str(p.value), p.decision.verdict, p.norms_ok) for p in r.points]  # f = -sqrt(2)/2, sqrt(2)
+[([], 'sqrt(2)/4', 'holds', True), ([0, 1], 'sqrt(2)/2', 'holds', True)]
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+
+from ..errors import UsageError
+from ..field import as_sympy
+from ..numbers import format_number
+
+__all__ = ["rank_one_points", "RankOneResult", "RankOnePoint", "positive_unit_vector"]
+
+
+@dataclass
+class RankOnePoint:
+    """A constructed rank-one point and its decision.
+
+    ``u`` flat exact unit vector; ``value`` exact N(u); ``sign``; ``pattern`` the set S of
+    points with b·x_i > 0; ``b`` the one-neuron direction; ``f`` the exact f(b); ``decision``
+    the :class:`~symkkt.ncf.problem.NCFResult` of ``problem.decide(u)``; ``norms_ok`` whether
+    ‖W_l‖² = p^(L−l)/K for every layer (exact).
+    """
+
+    u: list
+    value: object
+    sign: str
+    pattern: frozenset
+    b: list
+    f: object
+    decision: object
+    norms_ok: bool
+    predicted_value: object = None
+
+    def to_json(self):
+        return {"pattern": sorted(self.pattern), "b": [format_number(v) for v in self.b],
+                "f": format_number(self.f), "value": format_number(self.value), "sign": self.sign,
+                "predicted_value": None if self.predicted_value is None else format_number(self.predicted_value),
+                "u": [format_number(v) for v in self.u], "verdict": self.decision.verdict,
+                "clarke_set": self.decision.clarke_set, "norms_ok": self.norms_ok,
+                "rank_one": [r["rank_one"] for r in self.decision.rank_one]}
+
+
+@dataclass
+class RankOneResult:
+    """All rank-one KKT points of family R found for a problem.
+
+    ``points``: :class:`RankOnePoint` (exact, each decided); ``kink_maximum``: ``None`` or a dict
+    describing the one-neuron maximum on a kink (exact b*, f(b*), the face Z, the decision of the
+    point built from it); ``complete``: whether every smooth one-neuron KKT point with f != 0 is
+    listed (p = 1: yes, by enumeration); ``approximate``: high-precision candidates (p > 1), not
+    decided; ``patterns``: counts of the enumeration; ``notes``: what the figures mean.
+    """
+
+    points: list
+    kink_maximum: dict | None
+    complete: bool
+    approximate: list = field(default_factory=list)
+    patterns: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    degree: int = 0
+    seconds: float = 0.0
+
+    @property
+    def verdict(self):
+        """``holds`` when every constructed point is decided KKT with the norm identity and the
+        list is complete; ``refuted`` if a constructed point fails; else ``inconclusive``."""
+        if any(p.decision.verdict == "refuted" or not p.norms_ok for p in self.points):
+            return "refuted"
+        if self.complete and all(p.decision.verdict == "holds" for p in self.points):
+            return "holds"
+        return "inconclusive"
+
+    @property
+    def reason(self):
+        n = len(self.points)
+        if self.verdict == "holds":
+            return (f"{n} rank-one KKT point{'s' * (n != 1)} of family R, each decided exactly; "
+                    "the list of smooth one-neuron KKT points is complete")
+        if self.verdict == "refuted":
+            return "a constructed point is not a KKT point or violates the norm identity (a bug in the construction)"
+        return (f"{n} exact points decided; the list is incomplete" if not self.complete
+                else "a constructed point could not be decided")
+
+    @property
+    def exit_code(self):
+        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+
+    def to_json(self):
+        return {"verdict": self.verdict, "reason": self.reason, "tier": "exact", "degree": self.degree,
+                "complete": self.complete, "patterns": dict(self.patterns),
+                "points": [p.to_json() for p in self.points],
+                "kink_maximum": _kink_json(self.kink_maximum),
+                "approximate": [dict(a, tier="high precision (not decided)") for a in self.approximate],
+                "notes": list(self.notes)}
+
+    def __repr__(self):
+        lines = [f"RankOneResult({self.verdict} — {self.reason})",
+                 f"  patterns     {self.patterns}"]
+        for p in self.points:
+            lines.append(f"  S = {sorted(p.pattern)}: N = {format_number(p.value)} ({p.sign}), f(b) = "
+                         f"{format_number(p.f)}, {p.decision.verdict} ({p.decision.clarke_set}), "
+                         f"norm identity {'ok' if p.norms_ok else 'FAILS'}")
+        if self.kink_maximum:
+            k = self.kink_maximum
+            lines.append(f"  kink maximum f(b*) = {k['f']} on the face b·x_i = 0 for i in {k['face']} "
+                         f"(> largest smooth value {k['smooth_max']}; exact); its rank-one point: "
+                         f"{k['decision']['verdict']} ({k['decision']['clarke_set']}): {k['decision']['reason']}")
+        for a in self.approximate:
+            lines.append(f"  ~ S = {a['pattern']}: f(b) ≈ {a['f']} (high precision, not decided)")
+        for note in self.notes:
+            lines.append(f"  note         {note}")
+        lines.append("  tier         exact (points and decisions); the kink search is float, its answer certified exactly")
+        return "\n".join(lines)
+
+
+def _kink_json(k):
+    if k is None:
+        return None
+    return {key: v for key, v in k.items()}
+
+
+def positive_unit_vector(n):
+    """An entrywise positive rational unit vector of length n (split the largest entry v into 3v/5, 4v/5).
+
+    Examples
+    --------
+    >>> v = positive_unit_vector(3)
+    >>> [str(x) for x in v], sum(x * x for x in v)
+    (['3/5', '12/25', '16/25'], 1)
+    """
+    v = [sympy.Integer(1)]
+    while len(v) < n:
+        k = max(range(len(v)), key=lambda j: v[j])
+        big = v.pop(k)
+        v[k:k] = [big * sympy.Rational(3, 5), big * sympy.Rational(4, 5)]
+    return v
+
+
+def _covered(problem):
+    """(d, widths, s, p) of a covered architecture, or raise UsageError saying what is not covered."""
+    net = problem.network
+    arch = net.arch
+    why = []
+    if any(layer.kind != "dense" for layer in arch.layers):
+        why.append("only dense layers (no conv, pooling or flatten)")
+    if any(getattr(layer, "bias", False) for layer in arch.layers):
+        why.append("no biases")
+    if len(arch.input) != 1:
+        why.append("a flat input [d]")
+    weights = arch.weight_layers
+    if len(weights) < 2:
+        why.append("at least two weight layers")
+    hidden = [net.rules[i] for i in weights[:-1]]
+    kinds = {(r.kind, r.spec.slope, r.power) for r in hidden}
+    if hidden and (len(kinds) != 1 or next(iter(kinds))[0] not in ("leaky_relu", "poly_leaky_relu")):
+        why.append("the same leaky_relu or poly_leaky_relu (slope s, power p) in every hidden layer "
+                   f"(got {sorted({r.kind for r in hidden})})")
+    elif hidden:
+        s = as_sympy(hidden[0].spec.slope)
+        if not (0 < s < 1):
+            why.append(f"slope 0 < s < 1 (got {format_number(s)})")
+    if weights and net.rules[weights[-1]].kind != "linear":
+        why.append("a linear output layer")
+    if why:
+        raise UsageError("--rank-one covers bias-free dense leaky-ReLU nets only; this network needs: "
+                         + "; ".join(why), "<command line>", "--rank-one")
+    return (int(arch.input[0]), [net.param_shapes[w]["weight"][0] for w in range(len(weights))],
+            as_sympy(hidden[0].spec.slope), int(hidden[0].power))
+
+
+def _build(problem, b, eps, widths, p):
+    """The rank-one u of the construction for a unit b and sign ε (exact sympy numbers)."""
+    L, K = len(widths), problem.degree
+    t = [sympy.sqrt(sympy.Rational(p ** (L - 1 - l), K)) for l in range(L)]
+    if p == 1:
+        a = [positive_unit_vector(w) for w in widths[:-1]]
+        at = a
+    else:
+        a = [[1 / sympy.sqrt(w)] * w for w in widths[:-1]]
+        at = a                       # a constant: a^(∘p)/‖a^(∘p)‖ = a
+    W = [[[t[0] * ai * bj for bj in b] for ai in a[0]]]
+    for l in range(1, L - 1):
+        W.append([[t[l] * ai * aj for aj in at[l - 1]] for ai in a[l]])
+    W.append([[eps * t[L - 1] * aj for aj in at[L - 2]]])
+    return [sympy.nsimplify(v) if v.is_Rational else sympy.radsimp(v) for M in W for row in M for v in row]
+
+
+def rank_one_points(problem, search_seed=0, search_samples=3000):
+    """Enumerate the rank-one KKT points of family R (see the module docstring) and decide each.
+
+    Parameters
+    ----------
+    problem : NCFProblem
+    search_seed, search_samples : int
+        Seed and size of the float search for a kink maximum of f (p = 1).
+
+    Returns
+    -------
+    RankOneResult
+
+    Raises
+    ------
+    symkkt.errors.UsageError
+        An architecture the construction does not cover (the message says what is missing).
+    """
+    import time
+
+    t0 = time.perf_counter()
+    d, widths, s, p = _covered(problem)
+    data = problem.data
+    rel = [i for i, (x, y) in enumerate(zip(data.X, data.y)) if y != 0 and any(v != 0 for v in x)]
+    L = len(widths)
+    if p != 1:
+        res = _polynomial(problem, rel, d, s, p, L, search_seed)
+        res.seconds = time.perf_counter() - t0
+        return res
+    beta_out = s ** (L - 1)
+    rational = all(v.is_Rational for i in rel for v in data.X[i]) and all(data.y[i].is_Rational for i in rel) \
+        and beta_out.is_Rational
+    conv = (lambda v: Fraction(int(v.p), int(v.q))) if rational else (lambda v: v)
+    X = [[conv(v) for v in data.X[i]] for i in rel]
+    Y = [conv(data.y[i]) for i in rel]
+    bo = conv(beta_out)
+    n = len(rel)
+    G = [[Y[i] * sum(a * c for a, c in zip(X[i], X[j])) for j in range(n)] for i in range(n)]
+    g_all = [sum(G[i][j] for i in range(n)) for j in range(n)]          # C·x_j, C = Σ y_i x_i
+    yx = [[Y[i] * v for v in X[i]] for i in range(n)]
+    C = [sum(yx[i][k] for i in range(n)) for k in range(d)]
+    # c_S·x_j = bo·(C·x_j) + (1 − bo)·Σ_{i∈S} G_ij, updated along a Gray code
+    partial = [0] * n
+    inS = [False] * n
+    candidates, degenerate, seen = [], 0, 0
+
+    def sign(v):
+        return (v > 0) - (v < 0)
+
+    for step in range(2 ** n):
+        if step:
+            k = (step & -step).bit_length() - 1                         # flip point k
+            inS[k] = not inS[k]
+            sgn = 1 if inS[k] else -1
+            for j in range(n):
+                partial[j] += sgn * G[k][j]
+        seen += 1
+        vals = [sign(bo * g_all[j] + (1 - bo) * partial[j]) for j in range(n)]
+        for sigma in (1, -1):
+            if all(sigma * v == (1 if inS[j] else -1) for j, v in enumerate(vals)):
+                S = frozenset(rel[j] for j in range(n) if inS[j])
+                cS = [bo * C[k] + (1 - bo) * sum(yx[i][k] for i in range(n) if inS[i]) for k in range(d)]
+                if all(v == 0 for v in cS):
+                    degenerate += 1
+                    continue
+                candidates.append((S, sigma, cS))
+    points = []
+    for S, sigma, cS in candidates:
+        c = [as_sympy(sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v) for v in cS]
+        norm2 = sum(v * v for v in c)
+        root = sympy.sqrt(norm2)
+        b = [sigma * v / root for v in c]
+        f = sigma * root                                                 # f(b) = c_S·b on the cell S
+        u = _build(problem, b, sigma, widths, 1)
+        decision = problem.decide(u)
+        value = decision.value
+        predicted = root * sympy.Integer(L) ** sympy.Rational(-L, 2)
+        K = problem.degree
+        norms_ok = all(sympy.nsimplify(v) == sympy.Rational(problem.layer_degrees[l], K)
+                       for l, v in enumerate(decision.layer_norms))
+        points.append(RankOnePoint(u, value, decision.sign, S, b, f, decision, norms_ok, predicted))
+    res = RankOneResult(points, None, True, degree=problem.degree,
+                        patterns={"patterns": 2 ** n, "points_used": n, "candidates": len(candidates),
+                                  "degenerate_c_S_zero": degenerate})
+    res.notes.append("points with y_i = 0 or x_i = 0 do not enter N and are left out of the patterns")
+    for pt in points:
+        if sympy.simplify(pt.value - pt.predicted_value) != 0:
+            res.notes.append(f"S = {sorted(pt.pattern)}: N(u) != |f(b)| L^(-L/2) (construction inconsistent)")
+    smooth_max = max((pt.f for pt in points if pt.f > 0), default=None)
+    res.kink_maximum = _kink_search(problem, rel, X, Y, bo, d, widths, smooth_max, search_seed, search_samples)
+    if res.kink_maximum is not None:
+        res.notes.append("the maximum of f on the sphere sits on a kink: no point of the list is built from the "
+                         "one-neuron maximizer, so the largest N in the list is not the largest N over rank-one "
+                         "points of this form")
+    else:
+        res.notes.append("the float search found no kink point above the largest smooth value of f "
+                         "(search only: not a proof that the maximum is smooth)")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+# -- kink maximum (p = 1) -------------------------------------------------------------------------
+def _kink_search(problem, rel, X, Y, bo, d, widths, smooth_max, seed, samples):
+    """Search for a face of the arrangement where f exceeds every smooth KKT value; certify it exactly."""
+    import numpy as np
+
+    Xf = np.array([[float(v) for v in x] for x in X]) if X else np.zeros((0, d))
+    Yf = np.array([float(y) for y in Y])
+    bof = float(bo)
+
+    def f(B):
+        Z = B @ Xf.T
+        return (np.where(Z > 0, Z, bof * Z) * Yf).sum(axis=-1)
+
+    rng = np.random.default_rng(seed)
+    B = rng.normal(size=(samples, d))
+    B /= np.linalg.norm(B, axis=1, keepdims=True)
+    vals = f(B)
+    best = B[np.argsort(vals)[-12:]]
+    faces = set()
+    for b in best:
+        eta = 0.2
+        for _ in range(400):                       # ascent inside cells (zigzags into a kink face)
+            z = Xf @ b
+            c = ((np.where(z > 0, 1.0, bof) * Yf)[:, None] * Xf).sum(axis=0)
+            g = c - (c @ b) * b
+            b = b + eta * g
+            b /= np.linalg.norm(b)
+            eta *= 0.985
+        z = np.abs(Xf @ b) / np.maximum(np.linalg.norm(Xf, axis=1), 1e-300)
+        for tol in (1e-6, 1e-4, 1e-3, 1e-2):
+            Z = tuple(int(i) for i in np.nonzero(z < tol)[0])
+            if Z:
+                faces.add((Z, tuple(int(v) for v in np.sign(Xf @ b))))
+    best_face = None
+    for Z, signs in sorted(faces):
+        cand = _face_point(X, Y, bo, d, Z, signs)
+        if cand is None:
+            continue
+        bstar, f2 = cand
+        if smooth_max is not None and not f2 > as_sympy(smooth_max) ** 2:
+            continue
+        if best_face is None or f2 > best_face[2]:
+            best_face = (Z, bstar, f2)
+    if best_face is None:
+        return None
+    Z, bstar, f2 = best_face
+    fval = sympy.sqrt(f2)
+    u = _build(problem, bstar, 1, widths, 1)
+    from ..kkt import VertexCapExceeded  # noqa: F401  (decide reports the cap as inconclusive)
+
+    dec = problem.decide(u)
+    K = problem.degree
+    norms_ok = all(sympy.nsimplify(v) == sympy.Rational(problem.layer_degrees[l], K)
+                   for l, v in enumerate(dec.layer_norms))
+    return {"face": [rel[i] for i in Z], "b": [format_number(v) for v in bstar], "f": format_number(fval),
+            "smooth_max": "none positive" if smooth_max is None else format_number(as_sympy(smooth_max)),
+            "certified": "exact: b* realizes its face's signs, f(b*)^2 > (largest smooth f)^2 compared exactly",
+            "decision": {"verdict": dec.verdict, "clarke_set": dec.clarke_set, "reason": dec.reason,
+                         "value": format_number(dec.value), "norms_ok": norms_ok}}
+
+
+def _face_point(X, Y, bo, d, Z, signs):
+    """b* = P_V c/‖P_V c‖ on V = {b : b·x_i = 0, i in Z}, with the signs of the other points; exact.
+
+    Returns (b*, f(b*)²) or None when b* does not realize the signs strictly or P_V c = 0."""
+    Xs = [[as_sympy(sympy.Rational(v.numerator, v.denominator)) if isinstance(v, Fraction) else v for v in x] for x in X]
+    Ys = [sympy.Rational(y.numerator, y.denominator) if isinstance(y, Fraction) else y for y in Y]
+    bos = sympy.Rational(bo.numerator, bo.denominator) if isinstance(bo, Fraction) else bo
+    others = [i for i in range(len(X)) if i not in Z]
+    if any(signs[i] == 0 for i in others):
+        return None
+    c = sympy.Matrix([sum((Ys[i] * (1 if signs[i] > 0 else bos) * Xs[i][k] for i in others), sympy.Integer(0))
+                      for k in range(d)])
+    A = sympy.Matrix([Xs[i] for i in Z])
+    basis = A.nullspace()
+    if not basis:
+        return None
+    B = sympy.Matrix.hstack(*basis)
+    proj = B * (B.T * B).inv() * (B.T * c)
+    f2 = sympy.nsimplify((proj.T * proj)[0])
+    if f2 == 0:
+        return None
+    for i in others:                                # exact signs of b*·x_i (the positive scale does not matter)
+        v = sum(proj[k] * Xs[i][k] for k in range(d))
+        if (v > 0) != (signs[i] > 0) or v == 0:
+            return None
+    root = sympy.sqrt(f2)
+    return [sympy.radsimp(v / root) for v in proj], f2
+
+
+# -- p > 1: high-precision candidates -------------------------------------------------------------
+def _polynomial(problem, rel, d, s, p, L, seed):
+    """Float search and high-precision refinement of smooth one-neuron KKT points (not decided)."""
+    import mpmath
+    import numpy as np
+
+    data = problem.data
+    Xf = np.array([[float(v) for v in data.X[i]] for i in rel])
+    Yf = np.array([float(data.y[i]) for i in rel])
+    P = p ** (L - 1)
+    v = -1.0
+    for _ in range(L - 1):
+        v = (max(v, float(s) * v)) ** p
+    phi_neg = v                                    # φ(z) = z^P (z > 0), phi_neg·|z|^P (z < 0)
+
+    def grad_f(b):
+        z = Xf @ b
+        dphi = np.where(z > 0, P * np.abs(z) ** (P - 1), -phi_neg * P * np.abs(z) ** (P - 1))
+        phi = np.where(z > 0, np.abs(z) ** P, phi_neg * np.abs(z) ** P)
+        return (Yf * phi).sum(), ((Yf * dphi)[:, None] * Xf).sum(axis=0)
+
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(60):
+        for sense in (1, -1):
+            b = rng.normal(size=d)
+            b /= np.linalg.norm(b)
+            for _ in range(3000):
+                fv, g = grad_f(b)
+                g = sense * (g - (g @ b) * b)
+                if np.linalg.norm(g) < 1e-13:
+                    break
+                b = b + 0.05 * g / max(1.0, np.linalg.norm(g))
+                b /= np.linalg.norm(b)
+            fv, g = grad_f(b)
+            res = np.linalg.norm(g - P * fv * b)
+            z = Xf @ b
+            if res < 1e-8 and np.min(np.abs(z)) > 1e-6 and abs(fv) > 1e-9:
+                if not any(np.linalg.norm(b - c) < 1e-6 for c, _ in found):
+                    found.append((b, fv))
+    out = []
+    mpmath.mp.dps = 30
+    for b, fv in found:
+        S = sorted(rel[j] for j in range(len(rel)) if Xf[j] @ b > 0)
+        out.append({"pattern": S, "b": [mpmath.nstr(mpmath.mpf(v), 15) for v in b], "f": mpmath.nstr(mpmath.mpf(fv), 15)})
+    res = RankOneResult([], None, False, approximate=out, degree=problem.degree,
+                        patterns={"power": p, "search_starts": 120, "candidates": len(out)})
+    res.notes.append(f"p = {p}: the one-neuron critical points solve a polynomial system of degree {P}; they "
+                     "were found by a float search (local ascent/descent on the sphere), not decided exactly, "
+                     "and the list may be incomplete")
+    return res
