@@ -206,6 +206,7 @@ EXTENSIONS = (
     "symkkt.ncf.cli",
     "symkkt.ncf.smallinit_cli",
     "symkkt.trained.cli",
+    "symkkt.certify.cli",
     "symkkt.realize.cli",
     "symkkt.optimality.cli",
 )

@@ -22,7 +22,7 @@ EXPECTED = {"example1": "holds", "svm": "holds", "deep_linear": "holds", "kink":
 #: modules that add demo rows. Each has ``DEMO_NAMES`` (the row names, known before any work) and
 #: ``demo_rows()``, which returns one dict per name: ``example``, ``claim``, ``verdict``, ``expected``,
 #: ``certificate`` (a certificate dict or None), ``description``, ``seconds`` and optional figures.
-DEMO_EXTENSIONS = ("symkkt.ncf.demo", "symkkt.realize.demo", "symkkt.optimality.demo")
+DEMO_EXTENSIONS = ("symkkt.ncf.demo", "symkkt.certify.demo", "symkkt.realize.demo", "symkkt.optimality.demo")
 
 
 def _extensions():

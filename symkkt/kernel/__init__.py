@@ -13,7 +13,9 @@ Claim kinds: ``kkt_point``, ``kkt_direction``, ``not_kkt_point``, ``not_kkt_dire
 (:mod:`.claims`, each for a Clarke set ``gradient``, ``clarke`` or ``chain_rule_hull`` named in
 the verdict); ``split_embedding``, ``critical_embedding``, ``not_output_preserved``, whose split
 map T is rebuilt from the witness' steps (:mod:`.splits`). The two embedding claims hold for
-every θ and x and carry ``data = {"points": []}`` and ``parameters = []``;
+every θ and x and carry ``data = {"points": []}`` and ``parameters = []``; ``kkt_point_nearby``:
+a KKT point lies in the witness' box around θ, proved by the Krawczyk test in rational interval
+arithmetic with the activation pattern and the active set checked on the box (:mod:`.nearby`);
 ``same_realization``, ``different_realization``, ``realization_distance``: two one-hidden-layer
 ReLU nets R_A (``architecture``, ``parameters``) and R_B (``witness.architecture_b``,
 ``witness.parameters_b``) on the box ``data.domain`` have equal canonical forms, differ at the

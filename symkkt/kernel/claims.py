@@ -56,7 +56,7 @@ Examples
 """
 from itertools import product
 
-from . import ncf, realize, splits
+from . import ncf, nearby, realize, splits
 from . import optimality_global
 from . import optimality
 from .exact import Numbers
@@ -95,6 +95,8 @@ def statement(kind, clarke_set=None):
         return realize.STATEMENTS[kind]
     if kind in ncf.KINDS:
         return ncf.statement(kind, clarke_set)
+    if kind == nearby.KIND:     # a KKT point inside the witness box (Krawczyk test)
+        return nearby.statement(clarke_set or "gradient")
     raise ValueError(f"unknown claim kind {kind!r}")
 
 
@@ -385,7 +387,7 @@ def _on_context(check, direction):
 
 CLAIMS = {"kkt_point": _on_context(kkt, False), "kkt_direction": _on_context(kkt, True),
           "not_kkt_point": _on_context(refute, False), "not_kkt_direction": _on_context(refute, True),
-          **splits.CLAIMS, **realize.CLAIMS, **ncf.CLAIMS}
+          **splits.CLAIMS, **realize.CLAIMS, **ncf.CLAIMS, **nearby.CLAIMS}
 CLAIMS.update(optimality_global.CLAIMS)     # global_optimum, not_global_optimum
 CLAIMS.update(optimality.CLAIMS)            # not_local_optimum
 
