@@ -132,6 +132,26 @@ def check_digits(digits, flag, minimum=1):
     check_precision(digits, flag)
 
 
+MODEL_NOTE = "; omitted when ARCH is an ONNX model (which carries its parameters)"
+
+
+def params_or_model(arch, params, flag="PARAMS"):
+    """PARAMS, or ARCH itself when ARCH is an ONNX model file (it carries the parameters).
+
+    Examples
+    --------
+    >>> params_or_model("net.onnx", None), params_or_model("arch.yaml", "p.yaml")
+    ('net.onnx', 'p.yaml')
+    """
+    if params is not None:
+        return params
+    if os.fspath(arch).lower().endswith(".onnx"):
+        return arch
+    from .errors import UsageError
+
+    raise UsageError(f"give {flag} (or an ONNX model as ARCH, which carries its parameters)", CMD, flag)
+
+
 def check_files(inputs=(), outputs=(), suffixes=None):
     """Check the command's input and output files before any work (exit 2 on the first problem).
 
@@ -237,7 +257,7 @@ def build_parser():
                      "symkkt kkt arch.yaml data.yaml params.yaml --cert kkt.json")
     kkt.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     kkt.add_argument("data", metavar="DATA", help=DATA_HELP + ", labels +1 or -1")
-    kkt.add_argument("params", metavar="PARAMS", help=PARAMS_HELP)
+    kkt.add_argument("params", metavar="PARAMS", nargs="?", help=PARAMS_HELP + MODEL_NOTE)
     kkt.add_argument("--direction", action="store_true",
                      help="decide whether PARAMS is a KKT direction (PARAMS / q_min^(1/L) a KKT point)")
     kkt.add_argument("--cert", metavar="FILE", help="write the certificate (holds or refuted) to FILE")
@@ -517,6 +537,7 @@ def cmd_kkt(args):
     from .certificate import write_json
     from .errors import NotHomogeneousError
 
+    args.params = params_or_model(args.arch, args.params)
     check_files([(args.arch, "ARCH"), (args.data, "DATA"), (args.params, "PARAMS")], [("--cert", args.cert)])
     problem, theta = load_problem(args.arch, args.data, args.params, float_input=args.float_input)
     options = {} if args.clarke_set == "clarke" else {"clarke_set": args.clarke_set}
@@ -550,6 +571,8 @@ def cmd_embed(args):
     from .certificate import write_files
     from .errors import UsageError
 
+    if args.data is not None and args.params is None and os.fspath(args.arch).lower().endswith(".onnx"):
+        args.params = args.arch             # an ONNX model carries its parameters
     if args.out_params is not None and not args.params:
         raise UsageError("--out-params needs PARAMS", CMD)
     check_digits(args.precision, "--precision", minimum=10)

@@ -1129,6 +1129,15 @@ def load_architecture(path):
     SchemaError, NumberSyntaxError
         As :func:`architecture_from_json`, with the file name.
     """
+    from .trained import is_model_file
+
+    if is_model_file(path):         # an ONNX model carries its architecture; a state dict does not
+        if not str(path).lower().endswith(".onnx"):
+            raise UsageError(f"{path} is a state dict: give the architecture file as ARCH and the state dict as "
+                             "PARAMS", str(path))
+        from .trained import load_model
+
+        return load_model(path).architecture
     return architecture_from_json(_read(path, (".yaml", ".yml", ".json")), str(path))
 
 
@@ -1179,4 +1188,16 @@ def load_parameters(path, arch, float_input=False):
     UsageError, SchemaError, ShapeError, NumberSyntaxError
         With the file name and the place (``[0].weight[1][0]``).
     """
+    from .trained import is_model_file
+
+    if is_model_file(path):         # floats of a model file are always their exact binary values
+        from .trained import load_model
+
+        if str(path).lower().endswith(".onnx"):
+            model = load_model(path)
+            if model.architecture.to_json() != arch.to_json():
+                raise ShapeError("the model's architecture is not ARCH (give the model file as ARCH too)", str(path))
+        else:
+            model = load_model(path, arch)
+        return model.parameters
     return parameters_from_json(_read(path, (".yaml", ".yml", ".json")), arch, str(path), float_input)

@@ -259,3 +259,49 @@ def test_outputs_written_together(tmp_path, capsys):
 def test_exact_strings_of_float16_and_integers():
     assert exact_strings(np.array([0.333], dtype=np.float16), "f", "t") == [str(Fraction(float(np.float16(0.333))))]
     assert exact_strings(np.array([[3, -2]], dtype=np.int64), "f", "t") == [["3", "-2"]]
+
+
+# ------------------------------------------------------------------ model files in place of ARCH and PARAMS
+
+def test_model_file_stands_for_arch_and_params(tmp_path, capsys):
+    """`kkt MODEL DATA` decides exactly what `kkt ARCH DATA PARAMS` decides for the imported files.
+
+    The model is the hard-margin SVM of x = (1, 0), y = 1 and x = (-1, 0), y = -1 as a one-layer net
+    w = (1, 0): margins (1, 1), a KKT point with λ_1 + λ_2 = 1, λ ≥ 0 (by hand: w = λ_1 x_1 − λ_2 x_2)."""
+    path = save([helper.make_node("Gemm", ["x", "W"], ["y"], transB=1)], {"W": np.array([[1.0, 0.0]], F32)}, [2], [1],
+                tmp_path / "svm.onnx")
+    data = tmp_path / "data.yaml"
+    data.write_text("points:\n  - {x: [1, 0], y: 1}\n  - {x: [-1, 0], y: -1}\n")
+    a, p = tmp_path / "a.yaml", tmp_path / "p.yaml"
+    assert main(["import", path, "--arch-out", str(a), "--params-out", str(p)]) == 0
+    capsys.readouterr()
+    answers = []
+    for argv in (["kkt", path, str(data)], ["kkt", str(a), str(data), str(p)], ["kkt", str(a), str(data), path],
+                 ["kkt", path, str(data), path]):
+        assert main(argv + ["--json"]) == 0
+        answers.append(json.loads(capsys.readouterr().out))
+    for r in answers:
+        lam = [Fraction(v) for v in r["multipliers"]]
+        assert r["margins"] == ["1", "1"] and sum(lam) == 1 and min(lam) >= 0
+    assert all(r["multipliers"] == answers[0]["multipliers"] for r in answers)
+
+
+def test_state_dict_as_params_and_refusals(tmp_path, capsys):
+    arch = tmp_path / "a.yaml"
+    arch.write_text("input: [2]\nlayers:\n  - dense: {width: 1}\n")
+    sd = str(tmp_path / "w.npz")
+    np.savez(sd, **{"0.weight": np.array([[1.0, 0.0]])})
+    data = tmp_path / "data.yaml"
+    data.write_text("points:\n  - {x: [1, 0], y: 1}\n  - {x: [-1, 0], y: -1}\n")
+    assert main(["kkt", str(arch), str(data), sd]) == 0
+    capsys.readouterr()
+    code, err = one_line(capsys, ["kkt", sd, str(data), sd])          # a state dict has no architecture
+    assert code == 2 and "state dict" in err
+    other = tmp_path / "b.yaml"
+    other.write_text("input: [2]\nlayers:\n  - dense: {width: 2, activation: relu}\n  - dense: {width: 1}\n")
+    path = save([helper.make_node("Gemm", ["x", "W"], ["y"], transB=1)], {"W": np.array([[1.0, 0.0]], F32)}, [2], [1],
+                tmp_path / "m.onnx")
+    code, err = one_line(capsys, ["kkt", str(other), str(data), path])  # the model is not ARCH
+    assert code == 2 and "not ARCH" in err
+    code, err = one_line(capsys, ["kkt", str(other), str(data)])        # no PARAMS and ARCH is no model
+    assert code == 2 and "give PARAMS" in err

@@ -12,7 +12,8 @@ import math
 import sys
 import time
 
-from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, INDICES, PARAMS_HELP, HelpFormatter, add_limit_argument,
+from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, INDICES, MODEL_NOTE, PARAMS_HELP, HelpFormatter, add_limit_argument,
+                   params_or_model,
                    add_split_arguments, int_arg, split_steps)
 
 CMD = "<command line>"
@@ -32,7 +33,8 @@ def add_parser(subparsers):
         formatter_class=HelpFormatter)
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     p.add_argument("data", metavar="DATA", help=DATA_HELP + ", labels +1 or -1")
-    p.add_argument("params", metavar="PARAMS", help="starting parameters theta_0 of the narrow net: " + PARAMS_HELP)
+    p.add_argument("params", metavar="PARAMS", nargs="?",
+                   help="starting parameters theta_0 of the narrow net: " + PARAMS_HELP + MODEL_NOTE)
     add_split_arguments(p, dest="split_steps")
     p.add_argument("--loss", choices=("exp", "logistic", "squared_hinge"),
                    help="margin loss (default: exp; squared_hinge with --exact)")
@@ -160,6 +162,7 @@ def run(args):
             check_digits(digits, flag, minimum=5)
     from ..cli import OUT_SUFFIXES
 
+    args.params = params_or_model(args.arch, args.params)
     check_files([(args.arch, "ARCH"), (args.data, "DATA"), (args.params, "PARAMS"), (args.splits, "--splits")],
                 [("--plot", args.plot), ("--out-params", args.out_params)],
                 {"--out-params": OUT_SUFFIXES["--out-params"]})

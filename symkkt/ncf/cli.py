@@ -51,6 +51,8 @@ def run(args):
         raise UsageError("--rank-one takes ARCH DATA only (no PARAMS)", CMD, "--rank-one")
     if args.rank_one and (args.cert or args.direction):
         raise UsageError("--rank-one writes no certificate and takes no --direction", CMD, "--rank-one")
+    if not args.rank_one and not args.params and str(args.arch).lower().endswith(".onnx"):
+        args.params = args.arch             # an ONNX model carries its parameters
     if not args.rank_one and not args.params:
         raise UsageError("PARAMS is required (or --rank-one)", CMD, "PARAMS")
     check_files([(args.arch, "ARCH"), (args.data, "DATA"), (args.params, "PARAMS")], [("--cert", args.cert)])

@@ -8,7 +8,7 @@ module level (``symkkt --help`` must not load sympy or numpy).
 
 from __future__ import annotations
 
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, add_limit_argument, subcommand
+from ..cli import ARCH_HELP, DATA_HELP, MODEL_NOTE, PARAMS_HELP, add_limit_argument, params_or_model, subcommand
 
 __all__ = ["add_parser", "run"]
 
@@ -28,7 +28,7 @@ def add_parser(sub):
         "symkkt optimality arch.yaml data.yaml params.yaml --cert not_local.json")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     p.add_argument("data", metavar="DATA", help=DATA_HELP + ", labels +1 or -1")
-    p.add_argument("params", metavar="PARAMS", help=PARAMS_HELP)
+    p.add_argument("params", metavar="PARAMS", nargs="?", help=PARAMS_HELP + MODEL_NOTE)
     p.add_argument("--global", dest="global_claim", action="store_true",
                    help="the claim is 'theta is a global optimum' (exit code and verdict)")
     p.add_argument("--cert", metavar="FILE",
@@ -52,6 +52,7 @@ def run(args):
     from ..errors import NotHomogeneousError
     from . import decide_optimality
 
+    args.params = params_or_model(args.arch, args.params)
     check_files([(args.arch, "ARCH"), (args.data, "DATA"), (args.params, "PARAMS")], [("--cert", args.cert)])
     problem, theta = load_problem(args.arch, args.data, args.params, float_input=args.float_input)
     try:
