@@ -378,3 +378,19 @@ def test_embed_refuses_diagonal_splits(capsys, tmp_path):
         chain(Network(architecture_from_json(mixed)), [parse_step("2:0:3/5,4/5")])
     code, out, err = call(capsys, "embed", write(tmp_path, "a.yaml", diag_arch(2, 2)), "--null", "1")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "diagonal layer" in err
+
+
+def test_flow_command_without_split_trains_the_diagonal_net(tmp_path, capsys):
+    """`symkkt flow` with no --split trains one net (T = identity): θ_1 is the hand step above."""
+    import json as _json
+
+    from symkkt.cli import main
+
+    arch, data, params = tmp_path / "a.yaml", tmp_path / "d.yaml", tmp_path / "p.yaml"
+    arch.write_text(_json.dumps(HAND))
+    data.write_text("points:\n  - {x: [1, 0], y: 1}\n  - {x: [0, 1], y: -1}\n")
+    params.write_text("- weight: [1/2, 1/3]\n- weight: [1/2, 1/4]\n")
+    assert main(["flow", str(arch), str(data), str(params), "--exact", "--steps", "1", "--json"]) == 0
+    out = _json.loads(capsys.readouterr().out)
+    assert out["final_parameters"]["theta"] == ["43/80", "49/160", "43/80", "77/360"]
+    assert out["reason"].startswith("no split")

@@ -171,15 +171,15 @@ def run(args):
 
         check_plot_path(args.plot)
     settings = _settings(args).validated()      # bad flags fail before any file is read
-    steps = split_steps(args, "split_steps")
-    if not steps:
-        raise UsageError("give at least one --split LAYER:UNIT:c1,c2,... (or --splits FILE)", CMD, "--split")
+    steps = split_steps(args, "split_steps")       # none: T is the identity, one net is trained
     problem, theta0 = load_flow(args.arch, args.data, args.params, steps, float_input=args.float_input)
     bar = Progress()
     try:
         result = problem.run(theta0, settings, progress=bar)
     finally:
         bar.close()
+    if not steps:           # one net: the deviation is 0 by construction, the figures are the point
+        result.reason = "no split (T is the identity): one net trained, the figures are its own; " + result.reason
     from .final import final_parameters, params_file
 
     obj = result.to_json()

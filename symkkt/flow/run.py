@@ -225,8 +225,6 @@ def load_flow(arch_path, data_path, params_path, splits, float_input=False):
     data = load_data(data_path, arch, float_input=float_input)
     params = load_parameters(params_path, arch, float_input=float_input)
     net = Network(arch)
-    if not splits:
-        raise UsageError("give at least one --split LAYER:UNIT:c1,c2,...", _CMD, "--split")
     steps = [parse_step(t) if isinstance(t, str) else t for t in splits]
     emb = chain(net, steps)
     try:
@@ -673,7 +671,7 @@ class FlowResult:
                  f"{s.steps} steps, " + ("full batch" if s.batch is None else
                                          f"batch {s.batch} ({'same' if s.same_batches else 'different'} "
                                          f"batches, seed {s.seed})") + f", engine {self.engine}",
-                 f"  split        {'; '.join(st.label() for st in emb.steps)} "
+                 f"  split        {'; '.join(st.label() for st in emb.steps) or 'none: T is the identity'} "
                  f"({emb.source.num_parameters} -> {emb.target.num_parameters} parameters)",
                  f"  deviation    max {self.max_deviation}"
                  + (" (rigorous upper bound)" if self.tier_flag == "balls" else "")
