@@ -200,13 +200,22 @@ def test_fiber_distance_two_orbits():
     B = ShallowNet.of([[1], [1]], [0, "-1/2"], [1, -1], 0)
     Bf = ShallowNet.of([[-1], [-1]], [0, "1/2"], [1, -1], "1/2")
     assert same_realization(B, Bf)[0]
-    r = fiber_distance(Bf, B)              # Bf lies in the second orbit: distance 0
-    assert r["exact"] and r["value"] == "0" and "2 orbits" in r["method"]
+    assert fiber_distance(Bf, B)["value"] == "0"           # Bf itself realizes R_B
+    # Bf with c moved by 1/100: the nearest member is Bf, in the second (flipped) orbit; the first orbit
+    # needs w = -1 -> λ·1 with λ > 0, a cost >= 1
+    near = ShallowNet.of([[-1], [-1]], [0, "1/2"], [1, -1], "51/100")
+    r = fiber_distance(near, B)
+    assert r["exact"] and r["value"] == "1/100" and "2 orbits" in r["method"]
 
 
-def test_fiber_distance_shape_mismatch():
-    r = fiber_distance(ShallowNet.of([[1]], [0], [1], 0), ShallowNet.of([[1], [1]], [0, 0], [1, 1], 0))
-    assert r["value"] is None and "shapes" in r["reason"]
+def test_fiber_distance_other_width_and_dimension_mismatch():
+    # R_B = relu(x) + relu(x) = 2 relu(x) among width-1 nets: (λ, 0, 2/λ), λ > 0. From A = (1, 0, 1):
+    # min_λ max(|1 - λ|, |1 - 2/λ|) is at λ = √2 (both √2 - 1).
+    A = ShallowNet.of([[1]], [0], [1], 0)
+    r = fiber_distance(A, ShallowNet.of([[1], [1]], [0, 0], [1, 1], 0))
+    assert r["exact"] and r["value"] == "-1 + sqrt(2)" and "re-parametrized with m_A = 1" in r["method"]
+    r = fiber_distance(A, ShallowNet.of([[1, 0]], [0], [1], 0))
+    assert r["value"] is None and "input dimensions" in r["reason"]
 
 
 # -- fiber distance: bounds when the fiber is not a finite union of orbits ----------------------------------

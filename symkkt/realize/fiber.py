@@ -519,8 +519,48 @@ def fiber_distance(net_a, net_b, lo=-1, hi=1):
     >>> r["exact"], r["lower"], r["tier"]
     (False, '1/3', 'rigorous bounds')
     """
-    if net_a.d != net_b.d or net_a.m != net_b.m:
-        return _none(f"the networks have shapes (d, m) = ({net_a.d}, {net_a.m}) and ({net_b.d}, {net_b.m})")
+    if net_a.d != net_b.d:
+        return _none(f"the networks have input dimensions {net_a.d} and {net_b.d}")
+    from .canonical import same_realization
+
+    if same_realization(net_a, net_b, lo, hi)[0]:       # A itself lies in the fiber
+        return {"exact": True, "value": "0", "method": "A realizes R_B itself (equal canonical forms)",
+                "assignment": [[i, i, "1"] for i in range(net_a.m)], "flipped": [], "tier": "exact", "float": 0.0,
+                "witness": net_a.to_params_json(), "witness_distance": "0", "orbits": None}
+    note = None
+    if net_a.m != net_b.m:          # the fiber of R_B among the width-m_A parametrizations
+        wide = net_b
+        net_b = _at_width(net_b, net_a.m, lo, hi)
+        if net_b is None:
+            return _none(f"R_B needs more than m_A = {net_a.m} neurons in the parametrization symkkt builds "
+                         f"(one per visible hyperplane and one for the linear part); no fiber computed")
+        note = (f"R_B re-parametrized with m_A = {net_a.m} neurons (from {wide.m}; canonical form checked "
+                "equal)")
+    r = _fiber(net_a, net_b, lo, hi)
+    if note:
+        r["method"] = f"{r['method']}; {note}"
+    return r
+
+
+def _at_width(net, m, lo, hi):
+    """A parametrization of R_net with exactly ``m`` neurons (zero neurons added), or None."""
+    from .canonical import same_realization
+    from .restricted import canonicalize
+
+    if net.m > m:
+        net = canonicalize(net, lo, hi)
+        keep = [i for i in range(net.m) if not (net.a[i] == 0 and all(w == 0 for w in net.W[i]) and net.b[i] == 0)]
+        net = net.with_neurons(keep)
+        if net.m > m:
+            return None
+    zero = net.c - net.c
+    k = m - net.m
+    out = ShallowNet(net.W + ((zero,) * net.d,) * k, net.b + (zero,) * k, net.a + (zero,) * k, net.c, net.d,
+                     net.source)
+    return out
+
+
+def _fiber(net_a, net_b, lo, hi):
     (net_a, net_b), (lo, hi) = unify([net_a, net_b], [lo, hi])
     form = canonical_form(net_b, lo, hi)
     m = net_a.m
