@@ -114,7 +114,8 @@ def run_demo(out, as_json=False):
                           "a built-in decision or certificate is wrong",
                           "folder": out, "examples": rows}, ensure_ascii=False))
     else:
-        print(f"symkkt demo: certificates in {out}/ (KKT and embed rows exact; flow rows labelled by tier)")
+        print(f"symkkt demo: certificates in {out}/ (decisions exact and certified; flow and gd rows observed, "
+              "labelled by tier)")
         we = max(len("example"), *(len(r["example"]) for r in rows))
         wc = max(len("claim"), *(len(r["claim"]) for r in rows))
         print(f"{'example':<{we}} {'claim':<{wc}} {'verdict':<9} {'kernel':<7} {'time':>7}  what")

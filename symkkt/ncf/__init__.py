@@ -14,3 +14,16 @@ N(u) = Σ_i y_i H(x_i; u), and the constrained NCF maximizes N(u) subject to ‖
 
 This package imports nothing heavy at import time (the CLI module is loaded to build the parser).
 """
+
+_LAZY = {"NCFProblem": "problem", "NCFResult": "problem", "load_ncf": "problem", "ncf_from_dicts": "problem",
+         "rank_one_points": "rank_one", "RankOneResult": "rank_one"}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,6 +37,6 @@ def demo_rows():
         result = problem.decide(u, direction=direction)
         rows.append({"example": name, "claim": result.kind, "verdict": result.verdict, "expected": expected,
                      "certificate": result.certificate(), "sign": result.sign,
-                     "description": f"{desc} (N = {result.sign}, Clarke set {result.clarke_set})",
+                     "description": f"{desc} (sign of N: {result.sign}; Clarke set: {result.clarke_set})",
                      "seconds": round(time.perf_counter() - t0, 3)})
     return rows

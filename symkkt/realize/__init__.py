@@ -18,14 +18,15 @@ submodules are imported on first use.
 
 _LAZY = {"ShallowNet": "net", "to_domain": "net", "CanonicalForm": "canonical",
          "canonical_form": "canonical", "same_realization": "canonical",
-         "distance": "distance", "realize": "cli", "RealizeResult": "cli"}
+         "realization_distance": ("distance", "distance"), "realize": "cli", "RealizeResult": "cli"}
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(_LAZY)     # ``realization_distance`` is :func:`.distance.distance` (the module takes its name)
 
 
 def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        module, attr = _LAZY[name] if isinstance(_LAZY[name], tuple) else (_LAZY[name], name)
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
