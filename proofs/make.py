@@ -40,6 +40,20 @@ def main():
             sys.exit(f"{name}: the kernel rejects the certificate: {verdict.reason}")
         write_json(cert, os.path.join(HERE, f"embed_{name}.json"))
         rows.append((f"embed_{name}.json", cert["claim"]["kind"], desc, verdict.reason))
+    from symkkt.demo import _extensions
+
+    for mod in _extensions():              # ncf, certify, realize and optimality rows with certificates
+        for r in mod.demo_rows():
+            cert = r["certificate"]
+            if r["verdict"] != r["expected"]:
+                sys.exit(f"{r['example']}: expected {r['expected']}, got {r['verdict']}")
+            if cert is None:
+                continue
+            verdict = check_certificate(cert)
+            if not verdict.valid:
+                sys.exit(f"{r['example']}: the kernel rejects the certificate: {verdict.reason}")
+            write_json(cert, os.path.join(HERE, f"{r['example']}.json"))
+            rows.append((f"{r['example']}.json", cert["claim"]["kind"], r["description"], verdict.reason))
     from symkkt.flow.demo import DEMO_RUNS, evidence
 
     flow_dir = os.path.join(HERE, "flow")

@@ -71,7 +71,7 @@ def example1():
                 {"field": copy.deepcopy(FIELD_2_4), "multipliers": [1, "sqrt(2)/2", 0]})
 
 
-# ---------------------------------------------------------------- worked instance (THEORY §6)
+# ---------------------------------------------------------------- worked instance (docs/mathematics.md §8)
 
 def test_example1_is_kkt_point(example1):
     v = assert_valid(example1)
@@ -127,7 +127,7 @@ def test_reducible_minpoly_still_works(example1):
 
 
 def test_split_example1_keeps_kkt(example1):
-    """Neuron split of unit 1 with c = (3/5, 4/5): same multipliers (THEORY §3, §6)."""
+    """Neuron split of unit 1 with c = (3/5, 4/5): same multipliers (docs/mathematics.md §5, §8)."""
     arch = copy.deepcopy(TWO_LAYER)
     arch["layers"][0]["dense"]["width"] = 3
     params = [[["3/5", 0], ["4/5", 0], ["-2^(-3/4)", "2^(-3/4)"]], [["3/5", "4/5", "-2^(-1/4)"]]]

@@ -360,7 +360,7 @@ def refutation(x, coeffs=("1/2", "1/2"), rows=HALF_MAP, params=EX1_PARAMS, act="
 
 def test_half_split_changes_the_output():
     # x = (1, 0): unit 0 has pre-activation 1, unit 1 has -2^(-3/4) < 0, so Φ = 1·1 = 1; the children
-    # give 2·(1/2)·(1/2)·1 = 1/2 (the margin 1/2 of THEORY §6).
+    # give 2·(1/2)·(1/2)·1 = 1/2 (the margin 1/2 of docs/mathematics.md §8).
     assert_valid(refutation([1, 0]), r"Φ̃\(Tθ; x\) = 1/2 != Φ\(θ; x\) = 1")
 
 
