@@ -110,7 +110,9 @@ class CertifyResult:
 def _fraction(v, file, place):
     import sympy
 
-    v = sympy.nsimplify(v) if not isinstance(v, sympy.Basic) else v
+    from ..field import as_sympy
+
+    v = as_sympy(v)
     if not v.is_Rational:
         raise UsageError("certify needs rational numbers (trained floats are rational)", file, place)
     return Fraction(int(v.p), int(v.q))

@@ -21,7 +21,7 @@ import mpmath
 import sympy
 
 from ..landscape import KinkError, LossProblem
-from ..numbers import format_number
+from ..numbers import exact_sign, format_number
 from .maps import chain
 
 
@@ -128,7 +128,7 @@ def _congruent(H, Hw, T, tol):
     lhs = T.T * sympy.Matrix(Hw) * T
     diff = lhs - sympy.Matrix(H)
     if tol is None:
-        return all(sympy.nsimplify(v) == 0 for v in diff)
+        return all(exact_sign(v) == 0 for v in diff)
     return all(abs(sympy.N(v)) <= tol for v in diff)
 
 

@@ -599,7 +599,7 @@ def _normalized(value, norm2, K):
     if norm2 == 1:
         return value
     out = sympy.radsimp(value / sympy.sqrt(norm2) ** K)
-    return sympy.nsimplify(out) if out.is_Rational else out
+    return out
 
 
 # -- loading ----------------------------------------------------------------------------------
