@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .linear import Feasible, nonnegative_solution, rank_profile
+from .linear import Feasible, gauss_jordan, nonnegative_solution, rank_profile
 from .network import Network
 from .numbers import format_number
 from .field import as_sympy
@@ -375,15 +375,7 @@ def _right_inverse(rows, zero, one):
         return None
     # Gauss-Jordan on [M | I] with M = rows restricted to the pivot columns P
     H = [[rows[i][p] for p in P] + [one if j == i else zero for j in range(n)] for i in range(n)]
-    for c in range(n):
-        piv = next(i for i in range(c, n) if not H[i][c].is_zero())
-        H[c], H[piv] = H[piv], H[c]
-        inv = one / H[c][c]
-        H[c] = [v * inv for v in H[c]]
-        for i in range(n):
-            f = H[i][c]
-            if i != c and not f.is_zero():
-                H[i] = [u - f * v for u, v in zip(H[i], H[c])]
+    gauss_jordan(H, n, one)
     m = len(rows[0])
 
     def solve(s):

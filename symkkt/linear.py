@@ -23,7 +23,7 @@ one ``r x r`` solve, and only when the answer is *infeasible*.
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["Feasible", "Infeasible", "nonnegative_solution", "rank_profile"]
+__all__ = ["Feasible", "Infeasible", "gauss_jordan", "nonnegative_solution", "rank_profile"]
 
 
 @dataclass
@@ -122,6 +122,23 @@ def rank_profile(A, zero=0, one=1):
     for i, a in enumerate(A):
         ech.add(i, a, zero)
     return ech.R, ech.P
+
+
+def gauss_jordan(H, n, one):
+    """Reduce the rows ``H`` (n rows, the first n columns invertible) to ``[I | M⁻¹·rest]`` in place.
+
+    Elements need ``is_zero()`` (field elements of :mod:`symkkt.field`).
+    """
+    for c in range(n):
+        piv = next(i for i in range(c, n) if not H[i][c].is_zero())
+        H[c], H[piv] = H[piv], H[c]
+        inv = one / H[c][c]
+        H[c] = [v * inv for v in H[c]]
+        for i in range(n):
+            f = H[i][c]
+            if i != c and not f.is_zero():
+                H[i] = [u - f * v for u, v in zip(H[i], H[c])]
+    return H
 
 
 def _left_solve(A, R, P, target, zero, one):

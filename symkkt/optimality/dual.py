@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symkkt.linear import rank_profile
+from symkkt.linear import gauss_jordan, rank_profile
 
 
 class TooManyCells(Exception):
@@ -245,16 +245,7 @@ class Projection:
 def _solve(M, rhs, zero, one):
     """Solve the square system M x = rhs exactly (M invertible)."""
     n = len(M)
-    H = [list(M[i]) + [rhs[i]] for i in range(n)]
-    for c in range(n):
-        piv = next(i for i in range(c, n) if not H[i][c].is_zero())
-        H[c], H[piv] = H[piv], H[c]
-        inv = one / H[c][c]
-        H[c] = [v * inv for v in H[c]]
-        for i in range(n):
-            f = H[i][c]
-            if i != c and not f.is_zero():
-                H[i] = [u - f * v for u, v in zip(H[i], H[c])]
+    H = gauss_jordan([list(M[i]) + [rhs[i]] for i in range(n)], n, one)
     return [H[i][n] for i in range(n)]
 
 

@@ -72,6 +72,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import curves, sturm
+from ..kkt import _dot
 from .result import Property
 
 #: most slope choices enumerated for kink units of non-zero units in one curve search
@@ -230,14 +231,6 @@ def _orders(ctx, d, order=2):
     margins, _pattern, _sp = curves.curve_polynomials(ctx.problem, curve, order)
     zero = ctx.zero()
     return [[(q[i] if i < len(q) else zero) for i in (1, 2)] for q in margins]
-
-
-def _dot(a, b, zero):
-    s = zero
-    for u, v in zip(a, b):
-        if not (u.is_zero() or v.is_zero()):
-            s = s + u * v
-    return s
 
 
 def _solve_e(ctx, rows, extra):
