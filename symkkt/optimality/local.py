@@ -656,9 +656,10 @@ def group_lasso(ctx):
             return None
         one = ctx.K.element(1)
         vals = [dual_value(ctx, unit, [one], phis), dual_value(ctx, unit, [-one], phis)]
-        worst = max((abs_(v) for v in vals), key=lambda v: float(v))
-        if (worst - 1).sign() > 0:
+        absolute = [abs_(v) for v in vals]
+        if any((v - 1).sign() > 0 for v in absolute):        # every value decided exactly
             return None
+        worst = absolute[0] if (absolute[0] - absolute[1]).sign() >= 0 else absolute[1]
         sup[unit.label] = _fmt(worst)
     witness = {"multipliers": [_fmt(v) for v in ctx.lam], "units": len(ctx.units),
                "zero_units_sup_F": sup}
