@@ -17,7 +17,7 @@ from ..cli import ARCH_HELP, EXIT_CODES, PARAMS_HELP, HelpFormatter, add_limit_a
 CMD = "<command line>"
 FAMILIES = ("P0", "P1", "P2", "P3", "P4", "P5", "P5-2d", "sharpness")
 #: the fiber distance (an assignment search) runs by default only up to this width per network
-FIBER_WIDTH = 12
+FIBER_WIDTH = 64         # wider pairs: seconds to minutes (width 100: about 16 s); --fibers forces it
 
 __all__ = ["add_parser", "run", "realize", "RealizeResult"]
 
