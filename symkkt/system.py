@@ -55,6 +55,7 @@ import numpy as np
 import sympy
 
 from .network import _avgpool, _avgpool_backward, _linear, _linear_backward, _sum
+from .field import as_sympy
 from .numbers import format_number
 
 #: expand a layer product only while it has at most this many monomials
@@ -113,7 +114,7 @@ def _monomials(e, cap, memo):
 
 def _tidy(e):
     """``expand(e)`` when the result is small (:data:`EXPAND_TERMS`), else ``e`` unchanged."""
-    e = sympy.sympify(e)
+    e = as_sympy(e)
     if e.is_Atom or _monomials(e, EXPAND_TERMS, {}) > EXPAND_TERMS:
         return e
     return sympy.expand(e)
@@ -133,7 +134,7 @@ class _SymbolicDomain:
 
     @staticmethod
     def scalar(value):
-        return np.array(sympy.sympify(value), dtype=object)
+        return np.array(as_sympy(value), dtype=object)
 
 
 # -- the pattern ---------------------------------------------------------------------------------
@@ -401,10 +402,10 @@ class KKTSystem:
             env[s] = chosen.get(s, lo)
         if multipliers is not None:
             env.update(zip(self.multipliers, multipliers))
-        numbers = [sympy.sympify(v) for v in env.values() if v is not None]
+        numbers = [as_sympy(v) for v in env.values() if v is not None]
         numbers += [v for x in self.problem.data.X for v in x] + self.problem.network.constants()
         K = NumberField.of(numbers)
-        values = {s: K.element(sympy.sympify(v)) for s, v in env.items() if v is not None}
+        values = {s: K.element(as_sympy(v)) for s, v in env.items() if v is not None}
         memo = {}
 
         def ev(e):
@@ -415,7 +416,7 @@ class KKTSystem:
         if multipliers is not None:
             for s, (lo, hi) in self.slopes.items():     # s_k[..] enters only through λ_k
                 point = self.slope_units[s]["point"]
-                if s not in chosen and lo != hi and sympy.sympify(multipliers[point]) != 0:
+                if s not in chosen and lo != hi and as_sympy(multipliers[point]) != 0:
                     del values[s]               # stationarity needs a chosen value where it occurs
             memo = {}
             residuals = [(ev(e.lhs) - ev(e.rhs)).to_sympy() for e in self.equations]
@@ -556,7 +557,7 @@ def _symbolic_pass(net, data, trace, params, new_slope):
     layers = [(np.array(l["weight"], dtype=object),
                np.array(l["bias"], dtype=object) if l["bias"] is not None else None)
               for l in net.unflatten(params)]
-    A = np.array([[sympy.sympify(v) for v in x] for x in data.X], dtype=object)
+    A = np.array([[as_sympy(v) for v in x] for x in data.X], dtype=object)
     A = A.T.reshape(*arch.input, n)
     inputs, dact, pattern = [], {}, {k: {} for k in range(n)}
     for i, layer in enumerate(arch.layers):

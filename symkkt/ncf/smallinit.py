@@ -56,6 +56,7 @@ import flint
 from flint import arb
 
 from ..errors import NotHomogeneousError, SchemaError, ShapeError, UsageError
+from ..field import as_sympy
 from ..network import Network
 from ..numbers import exact_sign, format_number, parse_number
 
@@ -84,7 +85,7 @@ def _exact_forward_jacobian(net, X, u):
     """Exact H(x_i; u) (list) and the columns ∇H(x_i; u) (list of lists) through the Network."""
     from ..tensor import ExactDomain
 
-    u = [parse_number(v) if isinstance(v, str) else sympy.sympify(v) for v in u]
+    u = [parse_number(v) if isinstance(v, str) else as_sympy(v) for v in u]
     dom = ExactDomain.for_numbers(list(u) + [v for x in X for v in x] + net.constants())
     trace = net.forward(dom, u, [list(x) for x in X])
     H = [sympy.expand(v) for v in trace.output.to_sympy()]
@@ -123,16 +124,16 @@ def rescaled_field(net, X, y, u, delta, loss="square"):
     if loss != "square":
         raise ValueError("only the square-loss field is exact")
     K = net.homogeneity().degree
-    delta = sympy.sympify(delta)
+    delta = as_sympy(delta)
     H, J = _exact_forward_jacobian(net, X, u)
-    c = [sympy.sympify(yi) - delta**K * h for yi, h in zip(y, H)]
+    c = [as_sympy(yi) - delta**K * h for yi, h in zip(y, H)]
     return [sympy.expand(sum(ci * row[i] for i, ci in enumerate(c))) for row in J]
 
 
 def loss_gradient(net, X, y, w):
     """The exact gradient ∇L(w) of the square loss ½ Σ_i (H(x_i; w) − y_i)² (for the identity check)."""
     H, J = _exact_forward_jacobian(net, X, w)
-    c = [h - sympy.sympify(yi) for h, yi in zip(H, y)]
+    c = [h - as_sympy(yi) for h, yi in zip(H, y)]
     return [sympy.expand(sum(ci * row[i] for i, ci in enumerate(c))) for row in J]
 
 
@@ -291,11 +292,11 @@ class _Tier:
 
     def const(self, v):
         """An exact number (sympy, int, str of the grammar) in the tier."""
-        key = v if isinstance(v, (int, str)) else sympy.sympify(v)
+        key = v if isinstance(v, (int, str)) else as_sympy(v)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        e = parse_number(v) if isinstance(v, str) else sympy.sympify(v)
+        e = parse_number(v) if isinstance(v, str) else as_sympy(v)
         if self.floats:
             out = float(sympy.N(e, 20))
         elif e.is_Rational:
@@ -440,7 +441,7 @@ class SmallInitProblem:
 
 
 def _positive(v, flag):
-    e = parse_number(v, CMD, flag) if isinstance(v, str) else sympy.sympify(v)
+    e = parse_number(v, CMD, flag) if isinstance(v, str) else as_sympy(v)
     if exact_sign(e) <= 0:
         raise UsageError(f"must be positive, got {format_number(e)}", CMD, flag)
     return e
@@ -451,7 +452,7 @@ def _check_deltas(deltas):
         deltas = [deltas]
     out = []
     for d in deltas:
-        e = parse_number(d, CMD, "--delta") if isinstance(d, (str, int)) else sympy.sympify(d)
+        e = parse_number(d, CMD, "--delta") if isinstance(d, (str, int)) else as_sympy(d)
         if exact_sign(e) <= 0:
             raise UsageError(f"delta must be > 0, got {format_number(e)}", CMD, "--delta")
         out.append(e)
@@ -463,7 +464,7 @@ def _check_deltas(deltas):
 
 def make_init(theta, net=None, source="<python>"):
     """:class:`Init` from exact flat parameters; INIT of norm zero is refused (exit 2)."""
-    theta = [parse_number(v) if isinstance(v, str) else sympy.sympify(v) for v in theta]
+    theta = [parse_number(v) if isinstance(v, str) else as_sympy(v) for v in theta]
     if net is not None and len(theta) != net.num_parameters:
         raise ShapeError(f"INIT has {len(theta)} entries, the network has {net.num_parameters} parameters",
                          source)
