@@ -5,6 +5,10 @@ Every error carries the file, the place in it and what is wrong, and prints as o
 """
 
 
+#: exit code of each verdict; bad input (2) is a :class:`SymkktInputError`, before any result exists
+VERDICT_EXIT = {"holds": 0, "refuted": 1, "inconclusive": 3}
+
+
 class SymkktInputError(Exception):
     """A user input cannot be used.
 

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from .errors import VERDICT_EXIT
 from .linear import Feasible, gauss_jordan, nonnegative_solution, rank_profile
 from .network import Network
 from .numbers import format_number
@@ -116,7 +117,7 @@ class KKTResult:
 
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     @property
     def clarke_set_description(self):

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import NotHomogeneousError, ShapeError, UsageError
+from ..errors import NotHomogeneousError, ShapeError, UsageError, VERDICT_EXIT
 
 CMD = "<command line>"
 _SET_WORDS = {"gradient": "the gradient", "clarke": "the Clarke subdifferential",
@@ -55,7 +55,7 @@ class CertifyResult:
 
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     def certificate(self):
         """The certificate dict of a proved point (``None`` otherwise)."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
+from ..errors import VERDICT_EXIT
 from ..kkt import MaxMarginProblem
 from ..numbers import exact_sign, format_number
 from . import witness as W
@@ -82,7 +83,7 @@ class EmbedResult:
 
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     def to_json(self):
         emb = self.embedding

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..errors import NotHomogeneousError, UsageError
+from ..errors import NotHomogeneousError, UsageError, VERDICT_EXIT
 from ..numbers import exact_sign, format_number, parse_number
 from ..spec import require_binary_labels
 from .arith import Undecided, format_arb, format_upper, make_arithmetic
@@ -587,7 +587,7 @@ class FlowResult:
     # -- output ---------------------------------------------------------------------------------
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     @property
     def statement(self):

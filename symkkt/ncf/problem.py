@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..errors import NotHomogeneousError, UsageError
+from ..errors import NotHomogeneousError, UsageError, VERDICT_EXIT
 from ..field import as_sympy
 from ..kkt import MaxMarginProblem, VertexCapExceeded, _Budget, _Cell
 from ..linear import Feasible, nonnegative_solution, rank_profile
@@ -129,7 +129,7 @@ class NCFResult:
 
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     @property
     def clarke_set_description(self):

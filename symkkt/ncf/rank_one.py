@@ -55,7 +55,7 @@ from fractions import Fraction
 
 import sympy
 
-from ..errors import UsageError
+from ..errors import UsageError, VERDICT_EXIT
 from ..field import as_sympy
 from ..numbers import format_number
 
@@ -134,7 +134,7 @@ class RankOneResult:
 
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     def to_json(self):
         return {"verdict": self.verdict, "reason": self.reason, "tier": "exact", "degree": self.degree,

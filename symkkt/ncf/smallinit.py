@@ -55,7 +55,7 @@ import sympy
 import flint
 from flint import arb
 
-from ..errors import NotHomogeneousError, SchemaError, ShapeError, UsageError
+from ..errors import NotHomogeneousError, SchemaError, ShapeError, UsageError, VERDICT_EXIT
 from ..field import as_sympy
 from ..network import Network
 from ..numbers import exact_sign, format_number, parse_number
@@ -554,7 +554,7 @@ class SmallInitResult:
 
     @property
     def exit_code(self):
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.verdict]
+        return VERDICT_EXIT[self.verdict]
 
     def _f(self, x, digits=4):
         if x is None:

@@ -33,8 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: exit code of each verdict (bad input, 2, is raised as an error before a result exists)
-EXIT_CODES = {"holds": 0, "refuted": 1, "inconclusive": 3}
+from ..errors import VERDICT_EXIT as EXIT_CODES
 #: the three properties, weakest first
 NAMES = ("kkt", "local", "global")
 #: what each property claims, in words

@@ -117,7 +117,9 @@ class RealizeResult:
 
     @property
     def exit_code(self):
-        return 0 if self.verdict == "holds" else 1
+        from ..errors import VERDICT_EXIT
+
+        return VERDICT_EXIT[self.verdict]
 
     @property
     def d(self):
