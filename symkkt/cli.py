@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import sys
@@ -491,9 +492,27 @@ def _user_file(err, args):
     return None
 
 
+def _finite(obj):
+    """JSON cannot carry NaN or infinities: replace them by None.
+
+    Examples
+    --------
+    >>> _finite({"gamma": [float("nan"), 0.5], "loss": float("inf"), "steps": 3})
+    {'gamma': [None, 0.5], 'loss': None, 'steps': 3}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _emit(args, obj, text):
+    """Print the result: one JSON object with ``--json`` (non-finite floats as null), else the text."""
     if args.json:
-        print(json.dumps(obj, ensure_ascii=False))
+        print(json.dumps(_finite(obj), ensure_ascii=False))
     else:
         print(text)
 

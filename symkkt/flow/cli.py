@@ -7,13 +7,11 @@ This module is imported while the parser is built, so it imports nothing heavy a
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import time
 
-from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, INDICES, MODEL_NOTE, PARAMS_HELP, HelpFormatter, add_limit_argument,
-                   params_or_model,
+from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, INDICES, MODEL_NOTE, PARAMS_HELP, HelpFormatter, _emit,
+                   add_limit_argument, params_or_model,
                    add_split_arguments, int_arg, split_steps)
 
 CMD = "<command line>"
@@ -119,17 +117,6 @@ class Progress:
             self.stream.flush()
 
 
-def _clean(obj):
-    """JSON cannot carry NaN or infinities: replace them by None."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def _settings(args):
     from .run import FlowSettings
 
@@ -206,8 +193,5 @@ def run(args):
         write_outputs({args.plot: lambda tmp: plot_result(result, tmp)})
         obj["plot"] = args.plot
         text += f"\n  plot         {args.plot}"
-    if args.json:
-        print(json.dumps(_clean(obj), ensure_ascii=False))
-    else:
-        print(text)
+    _emit(args, obj, text)
     return result.exit_code

@@ -6,9 +6,8 @@ This module is imported while the parser is built, so it imports nothing heavy a
 
 from __future__ import annotations
 
-import json
 
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, add_limit_argument, int_arg, subcommand
+from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, int_arg, subcommand
 
 CMD = "<command line>"
 
@@ -104,21 +103,5 @@ def run(args):
         write_outputs({args.plot: lambda tmp: plot_smallinit(result, tmp)})
         obj["plot"] = args.plot
         text += f"\n  plot         {args.plot}"
-    if args.json:
-        print(json.dumps(_clean(obj), ensure_ascii=False))
-    else:
-        print(text)
+    _emit(args, obj, text)
     return result.exit_code
-
-
-def _clean(obj):
-    """JSON cannot carry NaN or infinities: replace them by None."""
-    import math
-
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
