@@ -509,6 +509,23 @@ def _finite(obj):
     return obj
 
 
+def with_certificate(args, result, obj, text, none="none (inconclusive)"):
+    """Write ``result.certificate()`` to ``--cert`` (when there is one) and say so in ``obj`` and ``text``.
+
+    Returns ``(obj, text)``; ``none`` is the text shown when the verdict has no certificate.
+    """
+    if not args.cert:
+        return obj, text
+    cert = result.certificate()
+    if cert is None:
+        return obj, f"{text}\n  certificate  {none}"
+    from .certificate import write_json
+
+    write_json(cert, args.cert)
+    obj["certificate"] = args.cert
+    return obj, f"{text}\n  certificate  {args.cert} ({cert['claim']['kind']})"
+
+
 def _emit(args, obj, text):
     """Print the result: one JSON object with ``--json`` (non-finite floats as null), else the text."""
     if args.json:
@@ -553,7 +570,6 @@ def cmd_info(args):
 
 def cmd_kkt(args):
     from .api import load_problem
-    from .certificate import write_json
     from .errors import NotHomogeneousError
 
     args.params = params_or_model(args.arch, args.params)
@@ -564,15 +580,7 @@ def cmd_kkt(args):
         result = problem.decide(theta, direction=args.direction, **options)
     except NotHomogeneousError as err:
         raise err.located(file=args.arch) from None
-    obj = result.to_json()
-    if args.cert:
-        cert = result.certificate()
-        if cert is not None:
-            write_json(cert, args.cert)
-            obj["certificate"] = args.cert
-    text = repr(result)
-    if args.cert:
-        text += f"\n  certificate  {args.cert if 'certificate' in obj else 'none (inconclusive)'}"
+    obj, text = with_certificate(args, result, result.to_json(), repr(result))
     if args.show_system:        # after the verdict; the exit code stays the verdict's
         from .errors import SymkktInputError
         try:

@@ -5,7 +5,7 @@ This module is imported while the parser is built: nothing heavy at module level
 
 from __future__ import annotations
 
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, check_files, subcommand
+from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, check_files, subcommand, with_certificate
 
 CMD = "<command line>"
 
@@ -60,14 +60,6 @@ def run(args):
     arch, data, theta = load_inputs(args.arch, args.data, args.params)
     result = certify(arch, data, theta, direction=args.direction, tolerance=tols[0], zero_tolerance=tols[1],
                      exact=not args.no_exact)
-    obj, text = result.to_json(), repr(result)
-    cert = result.certificate()
-    if args.cert:
-        if cert is not None:
-            from ..certificate import write_json
-
-            write_json(cert, args.cert)
-            obj["certificate"] = args.cert
-        text += f"\n  certificate  {args.cert if cert is not None else 'none (nothing proved)'}"
+    obj, text = with_certificate(args, result, result.to_json(), repr(result), "none (nothing proved)")
     _emit(args, obj, text)
     return result.exit_code

@@ -6,9 +6,7 @@ This module is imported while the parser is built, so it imports nothing heavy a
 
 from __future__ import annotations
 
-import json
-
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, add_limit_argument, subcommand
+from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, subcommand, with_certificate
 
 CMD = "<command line>"
 
@@ -68,22 +66,6 @@ def run(args):
     if all(v == 0 for v in u):
         raise UsageError("u = 0 is neither a point of the unit sphere nor a direction (N(0) = 0)", args.params)
     result = problem.decide(u, direction=args.direction, clarke_set=args.clarke_set)
-    obj = result.to_json()
-    text = repr(result)
-    if args.cert:
-        cert = result.certificate()
-        if cert is not None:
-            from ..certificate import write_json
-
-            write_json(cert, args.cert)
-            obj["certificate"] = args.cert
-        text += f"\n  certificate  {args.cert if cert is not None else 'none (inconclusive)'}"
+    obj, text = with_certificate(args, result, result.to_json(), repr(result))
     _emit(args, obj, text)
     return result.exit_code
-
-
-def _emit(args, obj, text):
-    if args.json:
-        print(json.dumps(obj, ensure_ascii=False))
-    else:
-        print(text)

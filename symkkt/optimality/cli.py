@@ -8,7 +8,8 @@ module level (``symkkt --help`` must not load sympy or numpy).
 
 from __future__ import annotations
 
-from ..cli import ARCH_HELP, DATA_HELP, MODEL_NOTE, PARAMS_HELP, add_limit_argument, params_or_model, subcommand
+from ..cli import (ARCH_HELP, DATA_HELP, MODEL_NOTE, PARAMS_HELP, _emit, add_limit_argument, params_or_model,
+                   subcommand, with_certificate)
 
 __all__ = ["add_parser", "run"]
 
@@ -47,7 +48,6 @@ def run(args):
     import json
 
     from ..api import load_problem
-    from ..certificate import write_json
     from ..cli import check_files
     from ..errors import NotHomogeneousError
     from . import decide_optimality
@@ -59,18 +59,7 @@ def run(args):
         result = decide_optimality(problem, theta, global_claim=args.global_claim)
     except NotHomogeneousError as err:
         raise err.located(file=args.arch) from None
-    obj = result.to_json()
-    text = repr(result)
-    if args.cert:
-        cert = result.certificate()
-        if cert is not None:
-            write_json(cert, args.cert)
-            obj["certificate"] = args.cert
-            text += f"\n  certificate  {args.cert} ({cert['claim']['kind']})"
-        else:
-            text += "\n  certificate  none (no kernel certificate for this verdict)"
-    if args.json:
-        print(json.dumps(obj, ensure_ascii=False))
-    else:
-        print(text)
+    obj, text = with_certificate(args, result, result.to_json(), repr(result),
+                                 "none (no kernel certificate for this verdict)")
+    _emit(args, obj, text)
     return result.exit_code
