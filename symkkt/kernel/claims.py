@@ -124,8 +124,7 @@ class Context:
         self.n, self.m = len(xs), self.net.n_params
 
     def fmt(self, a):
-        a = self.F.reduce(a)
-        return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{self.F.to_float(a):.6g}"
+        return self.F.show(a)
 
     def dot(self, a, b):
         return self.F.sum(self.F.mul(u, v) for u, v in zip(a, b))

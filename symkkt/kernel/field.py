@@ -428,6 +428,11 @@ class Field:
     def cmp(self, a, b):
         return self.sign(self.sub(a, b))
 
+    def show(self, a):
+        """An element for a message: exact if rational, else ≈ a float (never used to decide)."""
+        a = self.reduce(a)
+        return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{self.to_float(a):.6g}"
+
     def to_float(self, a):
         """Approximate value (for messages only; never used in a decision, never exceeds a limit)."""
         while len(self.p) > 2 and self.hi - self.lo > Fraction(1, 2 ** 50) and \

@@ -132,8 +132,7 @@ class NCFContext:
                 and all(F.is_zero(layer.act.apply(F.const(0))[0]) for layer in self.net.layers))
 
     def fmt(self, a):
-        a = self.F.reduce(a)
-        return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{self.F.to_float(a):.6g}"
+        return self.F.show(a)
 
     def dot(self, a, b):
         return self.F.sum(self.F.mul(p, q) for p, q in zip(a, b))

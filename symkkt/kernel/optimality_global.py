@@ -93,8 +93,7 @@ class _Problem:
         return [self.N.num(c, f"{where}[{i}]") for i, c in enumerate(v)]
 
     def fmt(self, a):
-        a = self.F.reduce(a)
-        return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{self.F.to_float(a):.6g}"
+        return self.F.show(a)
 
     def feasible(self, theta, what):
         one = self.F.const(1)

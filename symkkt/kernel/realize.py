@@ -87,8 +87,7 @@ WITNESS = {"same_realization": (), "different_realization": ("point",),
 
 def fmt(F, a):
     """A field element for a message: exact if rational, else ≈ a float."""
-    a = F.reduce(a)
-    return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{F.to_float(a):.6g}"
+    return F.show(a)
 
 
 def fmt_point(F, x):

@@ -77,8 +77,7 @@ _VALUED = re.compile(r"the wide output (.+) differs from the narrow output (.+) 
 
 
 def _fmt(F, a):
-    a = F.reduce(a)
-    return "0" if not a else str(a[0]) if len(a) == 1 else f"≈{F.to_float(a):.6g}"
+    return F.show(a)
 
 
 def parse_step(step, N, where):
