@@ -73,6 +73,16 @@ def add_limit_argument(parser):
                              "--limit field_degree=32 (repeatable); verify takes the kernel's limits")
 
 
+def add_common_arguments(parser, float_input=True):
+    """The flags every subcommand that reads files shares: ``--float-input`` (unless told not to),
+    ``--json`` and ``--limit``."""
+    if float_input:
+        parser.add_argument("--float-input", action="store_true",
+                            help="read floats in JSON inputs as their exact binary values")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_limit_argument(parser)
+
+
 def parse_limit(text):
     """``NAME=VALUE`` with a name of ASCII letters, digits, ``_`` or ``-`` and a positive integer.
 
@@ -248,8 +258,7 @@ def build_parser():
                       "positively homogeneous (exit 0) and of which degree L, or not (exit 1).",
                       "symkkt info arch.yaml --json")
     info.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
-    info.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(info)
+    add_common_arguments(info, float_input=False)
 
     kkt = subcommand(sub, "kkt", "is PARAMS a KKT point (or direction) of the max-margin problem",
                      "Decide exactly whether PARAMS is a KKT point of min ||theta||^2/2 subject to "
@@ -271,8 +280,7 @@ def build_parser():
     kkt.add_argument("--show-system", action="store_true",
                      help="also print the KKT system at PARAMS in the parameter symbols: margins, stationarity "
                           "on the activation pattern, kink slopes (with --json: the key 'system')")
-    kkt.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(kkt)
+    add_common_arguments(kkt, float_input=False)
 
     emb = subcommand(sub, "embed", "split a network: isometry, output and gradient preservation for all "
                      "θ, x; KKT transfer or critical points on DATA PARAMS",
@@ -296,10 +304,7 @@ def build_parser():
     emb.add_argument("--cert", metavar="FILE", help="write the certificate (structural claim or counterexample)")
     emb.add_argument("--out-arch", metavar="FILE", help="write the wide architecture (YAML or JSON)")
     emb.add_argument("--out-params", metavar="FILE", help="write T·PARAMS, the wide parameters (YAML or JSON)")
-    emb.add_argument("--float-input", action="store_true",
-                     help="read floats in JSON inputs as their exact binary values")
-    emb.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(emb)
+    add_common_arguments(emb)
 
     import importlib
 
@@ -312,16 +317,14 @@ def build_parser():
                      "symkkt verify kkt.json embed.json")
     ver.add_argument("certs", nargs="+", metavar="CERT",
                      help="certificate file (JSON) written by --cert or demo")
-    ver.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(ver)
+    add_common_arguments(ver, float_input=False)
 
     demo = subcommand(sub, "demo", "the flagship checks on built-in examples, with certificates",
                       "Run the checks on the built-in examples and write their certificates into the folder "
                       "--out; takes no files.",
                       "symkkt demo --out symkkt-demo && symkkt verify symkkt-demo/*.json")
     demo.add_argument("--out", default="symkkt-demo", help="folder for the certificates (default: %(default)s)")
-    demo.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(demo)
+    add_common_arguments(demo, float_input=False)
     return p
 
 

@@ -5,7 +5,8 @@ This module is imported while the parser is built: nothing heavy at module level
 
 from __future__ import annotations
 
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, check_files, subcommand, with_certificate
+from ..cli import (ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_common_arguments, check_files, subcommand,
+                   with_certificate)
 
 CMD = "<command line>"
 
@@ -35,8 +36,7 @@ def add_parser(sub):
                         "(exact number > 0, default 1/100)")
     p.add_argument("--no-exact", action="store_true", help="skip the exact snap (recognition)")
     p.add_argument("--cert", metavar="FILE", help="write the certificate (kkt_point or kkt_point_nearby)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p, float_input=False)
     p.set_defaults(run=run)
     return p
 

@@ -10,9 +10,8 @@ import argparse
 import sys
 import time
 
-from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, INDICES, MODEL_NOTE, PARAMS_HELP, HelpFormatter, _emit,
-                   add_limit_argument, params_or_model,
-                   add_split_arguments, int_arg, split_steps)
+from ..cli import (ARCH_HELP, DATA_HELP, EXIT_CODES, HelpFormatter, INDICES, MODEL_NOTE, PARAMS_HELP, _emit,
+                   add_common_arguments, add_split_arguments, int_arg, params_or_model, split_steps)
 
 CMD = "<command line>"
 
@@ -75,10 +74,7 @@ def add_parser(subparsers):
                         "final_parameters.values")
     p.add_argument("--plot", metavar="FILE.png",
                    help="plot deviation (log scale), losses and normalized margins (needs matplotlib)")
-    p.add_argument("--float-input", action="store_true",
-                   help="read floats in JSON inputs as their exact binary values")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p)
     p.set_defaults(run=run)
     return p
 

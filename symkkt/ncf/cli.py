@@ -6,7 +6,7 @@ This module is imported while the parser is built, so it imports nothing heavy a
 
 from __future__ import annotations
 
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, subcommand, with_certificate
+from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_common_arguments, subcommand, with_certificate
 
 CMD = "<command line>"
 
@@ -32,10 +32,7 @@ def add_parser(sub):
                    help="the set of generalized gradients of N: clarke (default) or chain_rule_hull "
                         "(independent per-unit, per-point slopes; contains the Clarke set)")
     p.add_argument("--cert", metavar="FILE", help="write the certificate (holds or refuted) to FILE")
-    p.add_argument("--float-input", action="store_true",
-                   help="read floats in JSON inputs as their exact binary values")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p)
     p.set_defaults(run=run)
     return p
 

@@ -7,7 +7,7 @@ This module is imported while the parser is built, so it imports nothing heavy a
 from __future__ import annotations
 
 
-from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_limit_argument, int_arg, subcommand
+from ..cli import ARCH_HELP, DATA_HELP, PARAMS_HELP, _emit, add_common_arguments, int_arg, subcommand
 
 CMD = "<command line>"
 
@@ -51,10 +51,7 @@ def add_parser(sub):
     p.add_argument("--plot", metavar="FILE.png",
                    help="plot |u|, N(u/|u|) and the KKT residual against tau for each delta and the NCF "
                         "flow (needs matplotlib)")
-    p.add_argument("--float-input", action="store_true",
-                   help="read floats in JSON inputs as their exact binary values")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p)
     p.set_defaults(run=run)
     return p
 

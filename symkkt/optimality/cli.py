@@ -8,7 +8,7 @@ module level (``symkkt --help`` must not load sympy or numpy).
 
 from __future__ import annotations
 
-from ..cli import (ARCH_HELP, DATA_HELP, MODEL_NOTE, PARAMS_HELP, _emit, add_limit_argument, params_or_model,
+from ..cli import (ARCH_HELP, DATA_HELP, MODEL_NOTE, PARAMS_HELP, _emit, add_common_arguments, params_or_model,
                    subcommand, with_certificate)
 
 __all__ = ["add_parser", "run"]
@@ -35,10 +35,7 @@ def add_parser(sub):
     p.add_argument("--cert", metavar="FILE",
                    help="write the kernel certificate of the claim's verdict when there is one "
                         "(not_local_optimum, not_kkt_point, global_optimum, not_global_optimum)")
-    p.add_argument("--float-input", action="store_true",
-                   help="read floats in JSON inputs as their exact binary values")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p)
     p.set_defaults(run=run)
     return p
 

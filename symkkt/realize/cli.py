@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from ..cli import ARCH_HELP, EXIT_CODES, PARAMS_HELP, HelpFormatter, add_limit_argument
+from ..cli import ARCH_HELP, EXIT_CODES, HelpFormatter, PARAMS_HELP, add_common_arguments
 
 CMD = "<command line>"
 FAMILIES = ("P0", "P1", "P2", "P3", "P4", "P5", "P5-2d", "sharpness")
@@ -62,10 +62,7 @@ def add_parser(subparsers):
     p.add_argument("--family", choices=FAMILIES, help="print the table of a pathology family (takes no files)")
     p.add_argument("--k", default="10,100,1000", metavar="K1,K2,...", help="parameters of --family "
                                                                             "(default 10,100,1000)")
-    p.add_argument("--float-input", action="store_true",
-                   help="read floats in JSON inputs as their exact binary values")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p)
     p.set_defaults(run=run)
     return p
 

@@ -5,7 +5,7 @@ This module is imported while the parser is built: nothing heavy at module level
 
 from __future__ import annotations
 
-from ..cli import ARCH_HELP, OUT_SUFFIXES, _emit, add_limit_argument, check_files, subcommand
+from ..cli import ARCH_HELP, OUT_SUFFIXES, _emit, add_common_arguments, check_files, subcommand
 
 
 def add_parser(sub):
@@ -21,8 +21,7 @@ def add_parser(sub):
     p.add_argument("--arch", metavar="ARCH", help="the architecture of a state dict: " + ARCH_HELP)
     p.add_argument("--arch-out", metavar="FILE", help="write the architecture (YAML or JSON)")
     p.add_argument("--params-out", metavar="FILE", help="write the exact parameters (YAML or JSON)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    add_limit_argument(p)
+    add_common_arguments(p, float_input=False)
     p.set_defaults(run=run)
     return p
 
