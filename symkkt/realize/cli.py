@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from ..cli import ARCH_HELP, EXIT_CODES, HelpFormatter, PARAMS_HELP, add_common_arguments
+from ..cli import ARCH_HELP, EXIT_CODES, HelpFormatter, PARAMS_HELP, add_common_arguments, int_arg
 
 CMD = "<command line>"
 FAMILIES = ("P0", "P1", "P2", "P3", "P4", "P5", "P5-2d", "sharpness")
@@ -55,7 +55,7 @@ def add_parser(subparsers):
                         "its gradient norm; kinks marked (needs matplotlib)")
     p.add_argument("--out-params", metavar="FILE",
                    help="write a canonical parametrization of R_A (restricted set, one neuron per hyperplane)")
-    p.add_argument("--max-vertices", type=_int_arg, default=None, metavar="N",
+    p.add_argument("--max-vertices", type=int_arg, default=None, metavar="N",
                    help="largest exact vertex enumeration (d-subsets) before rigorous bounds are given instead")
     p.add_argument("--fibers", action="store_true",
                    help=f"compute the fiber distance also for widths above {FIBER_WIDTH} (it can be slow)")
@@ -65,12 +65,6 @@ def add_parser(subparsers):
     add_common_arguments(p)
     p.set_defaults(run=run)
     return p
-
-
-def _int_arg(text):
-    from ..cli import int_arg
-
-    return int_arg(text)
 
 
 # -- the Python API ---------------------------------------------------------------------------
