@@ -264,6 +264,39 @@ class NumberField:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
+    def root_of(cls, poly, index, interval):
+        """Q(α) for the real root α of an *irreducible* polynomial given with an isolating interval.
+
+        Parameters
+        ----------
+        poly : sympy.Poly
+            Univariate, irreducible over Q, degree ≥ 2 (the caller's factorization vouches for it).
+        index : int
+            α is ``sympy.CRootOf(poly, index)`` (real roots in increasing order).
+        interval : tuple of fmpq
+            ``(lo, hi)`` containing α and no other root of ``poly``.
+
+        Examples
+        --------
+        >>> import sympy
+        >>> x = sympy.Symbol("x")
+        >>> K = NumberField.root_of(sympy.Poly(x**3 - 3*x + 1), 2, (fmpq(3, 2), fmpq(2)))
+        >>> K.degree, K.sign(K.coords(sympy.CRootOf(x**3 - 3*x + 1, 2) - sympy.Rational(3, 2)))
+        (3, 1)
+        """
+        self = cls.__new__(cls)
+        self.generator = sympy.CRootOf(poly.as_expr(), index)
+        self.minpoly = sympy.Poly(poly.all_coeffs(), _X, domain="QQ")
+        self.degree = self.minpoly.degree()
+        lc = self.minpoly.LC()
+        self.poly_coeffs = tuple(fmpq(int(c.p), int(c.q)) / fmpq(int(lc.p), int(lc.q))
+                                 for c in reversed(self.minpoly.all_coeffs()))
+        self.interval = (fmpq(interval[0]), fmpq(interval[1]))
+        self._reduction = self._power_table()
+        self._ball_cache = {}
+        return self
+
+    @classmethod
     def of(cls, numbers):
         """The smallest convenient field containing all ``numbers`` (sympy real algebraic).
 
@@ -323,6 +356,8 @@ class NumberField:
         return self._eval(value).c
 
     def _eval(self, e):
+        if e == self.generator and self.degree > 1:
+            return FieldElement(self, (fmpq(0), fmpq(1)) + (fmpq(0),) * (self.degree - 2))
         if e.is_Rational:
             return FieldElement(self, (fmpq(int(e.p), int(e.q)),) + (fmpq(0),) * (self.degree - 1))
         if e.is_Add:
@@ -471,6 +506,8 @@ class NumberField:
         if self.degree == 1:
             return "NumberField(QQ)"
         poly = str(self.minpoly.as_expr()).replace("**", "^")
+        if isinstance(self.generator, sympy.CRootOf):  # a root of a polynomial (not in radicals)
+            return f"NumberField(real root {self.generator.index} of {poly})"
         return f"NumberField({format_number(self.generator)}, minpoly {poly})"
 
 

@@ -133,22 +133,6 @@ def test_uncovered_architectures_refused(arch, needs):
         rank_one_points(problem)
 
 
-def test_polynomial_leaky_candidates_are_high_precision_and_incomplete():
-    X, Y = [[1, 0], [0, 1], [1, 1]], [1, -1, 1]
-    problem, _ = ncf_from_dicts(leaky_arch(2, [2], slope="1/2", kind="poly_leaky_relu", power=3), data(X, Y))
-    res = rank_one_points(problem)
-    assert not res.complete and res.verdict == "inconclusive" and res.points == []
-    assert res.approximate
-    for a in res.approximate:       # f(b) = Σ y φ(b·x), φ(z) = z^3 or (z/2)^3; ∇f = 3 f b
-        b = np.array([float(v) for v in a["b"]])
-        z = np.array(X, dtype=float) @ b
-        phi = np.where(z > 0, z ** 3, (0.5 * z) ** 3)
-        dphi = np.where(z > 0, 3 * z ** 2, 3 * 0.125 * z ** 2)
-        f = (np.array(Y) * phi).sum()
-        g = ((np.array(Y) * dphi)[:, None] * np.array(X, dtype=float)).sum(axis=0)
-        assert np.linalg.norm(g - 3 * f * b) < 1e-9 and abs(np.linalg.norm(b) - 1) < 1e-12
-
-
 def test_positive_unit_vectors():
     for n in range(1, 8):
         v = positive_unit_vector(n)

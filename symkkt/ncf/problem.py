@@ -84,7 +84,12 @@ __all__ = ["NCFProblem", "NCFResult", "load_ncf", "ncf_from_dicts", "CLARKE_SETS
 
 
 def _fmt(v):
-    return format_number(as_sympy(v))
+    """The number in the number grammar; an algebraic number outside it (a ``CRootOf`` expression)
+    as ``algebraic ≈ <30 digits>``."""
+    v = as_sympy(v)
+    if v.has(sympy.CRootOf):
+        return f"algebraic ≈ {sympy.N(v, 30)}"
+    return format_number(v)
 
 
 @dataclass
@@ -335,7 +340,7 @@ class NCFProblem:
         return norms, ranks
 
     # -- decision --------------------------------------------------------------------------------
-    def decide(self, u, direction=False, clarke_set="clarke"):
+    def decide(self, u, direction=False, clarke_set="clarke", field=None):
         """Decide whether u is a KKT point (or, with ``direction``, a KKT direction) of the constrained NCF.
 
         Parameters
@@ -360,12 +365,15 @@ class NCFProblem:
         if clarke_set not in ("clarke", "chain_rule_hull"):
             raise UsageError(f"clarke_set must be 'clarke' or 'chain_rule_hull', not {clarke_set!r}",
                              "<python>", "clarke_set")
-        u = self._theta(u)
+        u = self._theta(u) if field is None else list(u)
+        if len(u) != self.network.num_parameters:
+            raise UsageError(f"u has {len(u)} entries, the network {self.network.num_parameters} parameters",
+                             "<python>", "u")
         if all(v == 0 for v in u):
             raise UsageError("u = 0 is neither a point of the unit sphere nor a direction (N(0) = 0)",
                              "<python>", "u")
         kind = "ncf_kkt_direction" if direction else "ncf_kkt_point"
-        dom = self.domain(u)
+        dom = self.domain(u) if field is None else ExactDomain(field)
         Kf = dom.field
         zero, one = Kf.element(0), Kf.element(1)
         N, trace, Y = self._forward(dom, u)
@@ -390,7 +398,7 @@ class NCFProblem:
         res.kinks = {i: [net.unit_label(li, un) for li, un in ks] for i, ks in kinks.items()}
         if not direction and norm2 != one:
             res.verdict = "refuted"
-            res.reason = f"|u|^2 = {format_number(res.squared_norm)} is not 1: u is not on the unit sphere"
+            res.reason = f"|u|^2 = {_fmt(res.squared_norm)} is not 1: u is not on the unit sphere"
             res.witness = {"reason": "not_unit", "squared_norm": res.squared_norm}
             res.multiplier = None
             return res
@@ -598,6 +606,8 @@ def _normalized(value, norm2, K):
     """N(u/‖u‖) = N(u) / ‖u‖^K, exactly."""
     if norm2 == 1:
         return value
+    if value.has(sympy.CRootOf) or norm2.has(sympy.CRootOf):
+        return value / sympy.sqrt(norm2) ** K
     out = sympy.radsimp(value / sympy.sqrt(norm2) ** K)
     return out
 

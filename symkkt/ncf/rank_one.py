@@ -81,14 +81,40 @@ class RankOnePoint:
     decision: object
     norms_ok: bool
     predicted_value: object = None
+    numfield: object = None
+    face: list = field(default_factory=list)
+    f_sign: int = 0
+
+    def text(self, v):
+        """A number of this point: the number grammar, or a polynomial in θ (see ``field``)."""
+        if v is None:
+            return None
+        if self.numfield is None:
+            return format_number(v)
+        return _alg_text(self.numfield, self.numfield.coords(v))
+
+    def _ncf_text(self):
+        """N(û) exactly when it is in the grammar or in Q(θ) (a unit point), else None."""
+        v = self.decision.ncf_value
+        if self.numfield is None:
+            return format_number(v)
+        return self.text(v) if self.decision.kind == "ncf_kkt_point" else None
 
     def to_json(self):
-        return {"pattern": sorted(self.pattern), "b": [format_number(v) for v in self.b],
-                "f": format_number(self.f), "value": format_number(self.value), "sign": self.sign,
-                "predicted_value": None if self.predicted_value is None else format_number(self.predicted_value),
-                "u": [format_number(v) for v in self.u], "verdict": self.decision.verdict,
-                "clarke_set": self.decision.clarke_set, "norms_ok": self.norms_ok,
-                "rank_one": [r["rank_one"] for r in self.decision.rank_one]}
+        out = {"pattern": sorted(self.pattern), "face": list(self.face),
+               "b": None if self.b is None else [self.text(v) for v in self.b],
+               "f": None if self.f is None else format_number(self.f),
+               "f_sign": {1: "positive", -1: "negative"}.get(self.f_sign) if self.f is None else None,
+               "value": self.text(self.value), "ncf_value": self._ncf_text(),
+               "ncf_value_approx": _approx(self.decision.ncf_value), "sign": self.sign,
+               "predicted_value": None if self.predicted_value is None else format_number(self.predicted_value),
+               "kind": self.decision.kind, "u": [self.text(v) for v in self.u],
+               "field": None if self.numfield is None else _field_json(self.numfield),
+               "verdict": self.decision.verdict, "clarke_set": self.decision.clarke_set, "norms_ok": self.norms_ok,
+               "rank_one": [r["rank_one"] for r in self.decision.rank_one]}
+        if self.numfield is not None:
+            out["u_approx"] = [_approx(v) for v in self.u]
+        return out
 
 
 @dataclass
@@ -148,8 +174,17 @@ class RankOneResult:
         lines = [f"RankOneResult({self.verdict} — {self.reason})",
                  f"  patterns     {self.patterns}"]
         for p in self.points:
-            lines.append(f"  S = {sorted(p.pattern)}: N = {format_number(p.value)} ({p.sign}), f(b) = "
-                         f"{format_number(p.f)}, {p.decision.verdict} ({p.decision.clarke_set}), "
+            if p.numfield is None and p.f is not None:
+                lines.append(f"  S = {sorted(p.pattern)}: N = {format_number(p.value)} ({p.sign}), f(b) = "
+                             f"{format_number(p.f)}, {p.decision.verdict} ({p.decision.clarke_set}), "
+                             f"norm identity {'ok' if p.norms_ok else 'FAILS'}")
+                continue
+            what = "point" if p.decision.kind == "ncf_kkt_point" else "direction"
+            where = f" on the face b·x_i = 0 for i in {p.face}" if p.face else ""
+            num = (format_number(p.decision.ncf_value) if p.numfield is None
+                   else f"≈ {_approx(p.decision.ncf_value)} (u exact in Q(θ), degree {p.numfield.degree})")
+            lines.append(f"  S = {sorted(p.pattern)}{where}: N(û) = {num} ({p.sign}), {what} "
+                         f"{p.decision.verdict} ({p.decision.clarke_set}), "
                          f"norm identity {'ok' if p.norms_ok else 'FAILS'}")
         if self.kink_maximum:
             k = self.kink_maximum
@@ -160,7 +195,10 @@ class RankOneResult:
             lines.append(f"  ~ S = {a['pattern']}: f(b) ≈ {a['f']} (high precision, not decided)")
         for note in self.notes:
             lines.append(f"  note         {note}")
-        lines.append("  tier         exact (points and decisions); the kink search is float, its answer certified exactly")
+        lines.append("  tier         exact (points and decisions)" + ("; the kink search is float, its answer certified "
+                                                                    "exactly" if self.kink_maximum is not None or
+                                                                    not self.approximate and self.patterns.get("P") is None
+                                                                    else ""))
         return "\n".join(lines)
 
 
@@ -262,7 +300,7 @@ def rank_one_points(problem, search_seed=0, search_samples=3000):
     rel = [i for i, (x, y) in enumerate(zip(data.X, data.y)) if y != 0 and any(v != 0 for v in x)]
     L = len(widths)
     if p != 1:
-        res = _polynomial(problem, rel, d, s, p, L, search_seed)
+        res = _polynomial(problem, rel, d, s, p, L, widths, search_seed)
         res.seconds = time.perf_counter() - t0
         return res
     beta_out = s ** (L - 1)
@@ -439,8 +477,245 @@ def _face_point(X, Y, bo, d, Z, signs):
     return [sympy.radsimp(v / root) for v in proj], f2
 
 
-# -- p > 1: high-precision candidates -------------------------------------------------------------
-def _polynomial(problem, rel, d, s, p, L, seed):
+# -- p > 1: exact eigen-lines of the cell forms -------------------------------------------------
+#: largest degree of a point's number field built by default (``--limit field_degree`` raises it)
+RANK_ONE_DEGREE = 64
+
+
+def _is_square(q):
+    q = sympy.Rational(q)
+    return q >= 0 and math.isqrt(int(q.p)) ** 2 == int(q.p) and math.isqrt(int(q.q)) ** 2 == int(q.q)
+
+
+def supports(widths, p, K):
+    """Support sizes m_l of the hidden vectors that keep every layer scale rational.
+
+    The hidden vectors a_l are indicators of the first m_l units (constant on their support, as
+    p > 1 requires), W_l = c_l 1 1ᵀ (1 < l < L), W_L = ε c_L 1ᵀ and W_1 = 1 βᵀ with ‖β‖² = M, so
+    ‖W_l‖² = c_l² m_l m_(l−1) must be p^(L−l)·ρ. ρ = 1/K gives a unit point; otherwise any ρ
+    (a direction). Returns ``(m, rho, unit)`` with the largest supports (a unit point among
+    equals), or None.
+
+    Examples
+    --------
+    >>> supports([4, 1], 3, 4)                  # L = 2: c_2^2 = (1/4)/m_1, m_1 = 4 gives 1/16
+    ([4], 1/4, True)
+    >>> supports([3, 1], 3, 4)                  # a unit point needs m_1 = 1; a direction keeps all 3
+    ([3], 3, False)
+    >>> supports([3, 3, 1], 2, 7)               # no unit point: a direction with rho = m_2
+    ([2, 3], 3, False)
+    """
+    L = len(widths)
+    hidden = widths[:-1]
+
+    def search(rho):
+        def grow(ms):
+            l = len(ms)                      # choose m_(l+1) for hidden layer l + 1 (1-based)
+            if l == L - 1:
+                return ms if _is_square(rho / ms[-1]) else None
+            for m in range(hidden[l], 0, -1):
+                if l >= 1 and not _is_square(sympy.Integer(p) ** (L - l - 1) * rho / (m * ms[-1])):
+                    continue
+                found = grow(ms + [m])
+                if found:
+                    return found
+            return None
+
+        return grow([])
+
+    options = []
+    unit = search(sympy.Rational(1, K))
+    if unit:
+        options.append((sum(unit), 1, unit, sympy.Rational(1, K), True))
+    for m_last in range(hidden[-1], 0, -1):
+        found = search(sympy.Integer(m_last))
+        if found:
+            options.append((sum(found), 0, found, sympy.Integer(m_last), False))
+            break
+    if not options:
+        return None
+    _, _, m, rho, unit = max(options, key=lambda o: (o[0], o[1]))
+    return m, rho, unit
+
+
+def _alg_text(K, coords):
+    """An element of Q(θ) as a polynomial in θ (the point's generator)."""
+    terms = []
+    for i, c in enumerate(coords):
+        if c == 0:
+            continue
+        c = sympy.Rational(int(c.p), int(c.q))
+        mono = "" if i == 0 else ("θ" if i == 1 else f"θ^{i}")
+        if not mono:
+            terms.append(format_number(c))
+        elif c == 1:
+            terms.append(mono)
+        elif c == -1:
+            terms.append("-" + mono)
+        else:
+            terms.append(f"{format_number(c)}*{mono}")
+    return " + ".join(terms).replace("+ -", "- ") if terms else "0"
+
+
+def _field_json(K):
+    lo, hi = K.interval
+    return {"theta": f"real root {K.generator.index} (counted from below) of the minimal polynomial",
+            "minimal_polynomial": str(K.minpoly.as_expr()).replace("**", "^"), "degree": K.degree,
+            "interval": [str(lo), str(hi)], "approx": str(sympy.N(K.generator, 30))}
+
+
+def _approx(v):
+    return str(sympy.N(as_sympy(v), 20))
+
+
+def _polynomial(problem, rel, d, s, p, L, widths, seed):
+    """Exact smooth one-neuron KKT points (p > 1) in every cell, each built and decided."""
+    from .. import limits
+    from .one_neuron import RATIONALS, Unsolved, adjoin_sqrt, cells, eigenline_bound, eigenlines
+
+    data = problem.data
+    P = p ** (L - 1)
+    K = problem.degree
+    budget = max(RANK_ONE_DEGREE, limits.get("field_degree"))
+    rational = all(v.is_Rational for i in rel for v in data.X[i]) and all(data.y[i].is_Rational for i in rel) \
+        and s.is_Rational
+    why = None
+    if not rational:
+        why = "exact eigen-lines need rational data, targets and slope"
+    elif d >= 4:
+        why = f"exact eigen-lines are computed for d ≤ 3 (here d = {d})"
+    elif eigenline_bound(P, d) > budget:
+        why = (f"a cell form of degree P = {P} in d = {d} variables has up to {eigenline_bound(P, d)} eigen-lines, "
+               f"past the degree budget {budget} (raise it with --limit field_degree=N)")
+    scales = supports(widths, p, K)
+    if scales is None and why is None:
+        why = "no support sizes keep the layer scales rational (a square root of p would be needed)"
+    if why:
+        res = _polynomial_search(problem, rel, d, s, p, L, seed)
+        res.notes.insert(0, why + "; the float search below stands in")
+        return res
+    m, rho, unit = scales
+    v = sympy.Integer(-1)
+    for _ in range(L - 1):
+        v = max(v, s * v) ** p
+    gamma = v * (-1) ** P                              # φ(z) = γ z^P for z < 0
+    X = [[sympy.Rational(v) for v in data.X[i]] for i in rel]
+    Y = [sympy.Rational(data.y[i]) for i in rel]
+    from flint import fmpq
+
+    Xq = [[fmpq(int(c.p), int(c.q)) for c in x] for x in X]
+    gens = sympy.symbols(f"b0:{d}")
+    powers = [sympy.Poly(sum(c * g for c, g in zip(x, gens)), *gens, domain="QQ") ** P for x in X]
+    arrangement = cells([[Fraction(int(c.p), int(c.q)) for c in x] for x in X])
+    M = sympy.Integer(p) ** (L - 1) * rho / m[0]
+    points, unsolved, unbuilt, faces, seen = [], [], [], 0, set()
+    for S in arrangement:
+        F = sum((y * (1 if sg > 0 else gamma) * pw for y, sg, pw in zip(Y, S, powers)),
+                sympy.Poly(0, *gens, domain="QQ"))
+        if F.is_zero:
+            continue
+
+        def screen(balls, S=S):
+            zs = [sum((b * c for b, c in zip(balls, x)), 0 * balls[0]) for x in Xq]
+            return any(not any((o * z < 0 and sg > 0) or (o * z > 0 and sg < 0) for z, sg in zip(zs, S))
+                       for o in (1, -1))
+
+        try:
+            lines = eigenlines(F, screen)
+        except Unsolved as err:
+            unsolved.append({"pattern": sorted(rel[j] for j in range(len(rel)) if S[j] > 0), "reason": str(err)})
+            continue
+        for line in lines:
+            K0 = line[0].field
+            for o in (1, -1):
+                b0 = [o * c for c in line]
+                z = [sum((c * x for c, x in zip(b0, xi)), 0 * b0[0]) for xi in Xq]
+                signs = [v.sign() for v in z]
+                if any(sg != 0 and sg != t for sg, t in zip(signs, S)):
+                    continue
+                Fv = _power_sum(Y, S, gamma, z, P)
+                if Fv.is_zero():
+                    continue
+                face = [rel[j] for j, sg in enumerate(signs) if sg == 0]
+                if face:
+                    key = (tuple(face), tuple(round(float(v.field.approx(v.c)), 9) for v in b0))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    faces += 1
+                pattern = frozenset(rel[j] for j, sg in enumerate(signs) if sg > 0)
+                if 2 * K0.degree > budget:
+                    unbuilt.append({"pattern": sorted(pattern), "degree": 2 * K0.degree})
+                    continue
+                points.append(_build_polynomial(problem, b0, Fv.sign(), pattern, face, M, m, rho, unit,
+                                                widths, p, L))
+    complete = not unsolved and not unbuilt
+    res = RankOneResult(points, None, complete, degree=K,
+                        patterns={"power": p, "P": P, "cells": len(arrangement), "points_used": len(rel),
+                                  "candidates": len(points) + len(unbuilt), "on_faces": faces})
+    res.notes.append("points with y_i = 0 or x_i = 0 do not enter N and are left out of the patterns")
+    res.notes.append(f"p = {p}: on each cell f is a form of degree P = {P}; its eigen-lines were computed exactly "
+                     "(resultants, real roots of irreducible factors), so the list of critical points of f on the "
+                     "sphere with f != 0 is complete" + ("" if complete else " except as noted"))
+    res.notes.append("σ is C¹ for p ≥ 2, so f is C¹ on the sphere: its maximum is the largest f in this list, and "
+                     "points on a face b·x_i = 0 (listed with their face) are critical points too; no kink maximum")
+    res.notes.append(f"hidden vectors: indicators of the first {m} units (constant on the support); "
+                     + ("u is a unit KKT point" if unit else "u is a KKT direction (the scales of a unit point "
+                                                             "would need a square root of p)"))
+    for item in unsolved:
+        res.notes.append(f"cell S = {item['pattern']}: not solved exactly ({item['reason']})")
+    for item in unbuilt:
+        res.notes.append(f"S = {item['pattern']}: its point needs a field of degree {item['degree']} "
+                         f"> {budget}; not built (raise with --limit field_degree=N)")
+    return res
+
+
+def _power_sum(Y, S, gamma, z, P):
+    out = 0 * z[0]
+    for y, t, zv in zip(Y, S, z):
+        acc = zv
+        for _ in range(P - 1):
+            acc = acc * zv
+        coef = y * (1 if t > 0 else gamma)
+        out = out + acc * zv.field.element(coef)
+    return out
+
+
+def _build_polynomial(problem, b0, eps, pattern, face, M, m, rho, unit, widths, p, L):
+    """The rank-one u from an exact eigen-direction b0 (entries in Q(t0)), decided exactly."""
+    from .one_neuron import adjoin_sqrt
+
+    K0 = b0[0].field
+    q0 = sum((v * v for v in b0), 0 * b0[0])
+    if K0.degree == 1:
+        lam = sympy.sqrt(M / q0.to_sympy())
+        beta = [lam * v.to_sympy() for v in b0]
+        field = None
+    else:
+        field, lam_el, embed = adjoin_sqrt(K0, q0.inverse() * K0.element(M))
+        beta = [field.to_sympy((lam_el * embed(v)).c) for v in b0]
+    ms = list(m) + [1]
+    c = [None] + [sympy.sqrt(sympy.Integer(p) ** (L - 1 - l) * rho / (ms[l] * ms[l - 1])) for l in range(1, L)]
+    zero = sympy.Integer(0)
+    W = [[beta if i < m[0] else [zero] * len(beta) for i in range(widths[0])]]
+    for l in range(1, L - 1):
+        W.append([[c[l] if (i < m[l] and j < m[l - 1]) else zero for j in range(widths[l - 1])]
+                  for i in range(widths[l])])
+    W.append([[eps * c[L - 1] if j < m[L - 2] else zero for j in range(widths[L - 2])]])
+    u = [v for Wl in W for row in Wl for v in row]
+    decision = problem.decide(u, direction=not unit, field=field)
+    root_M = sympy.sqrt(M)
+    if field is None:
+        b = [sympy.radsimp(v / root_M) for v in beta]
+    elif root_M.is_Rational:                      # b = β/√M lies in Q(θ)
+        b = [v / root_M for v in beta]
+    else:
+        b = None                                  # b needs √M as well: u carries it
+    return RankOnePoint(u, decision.value, decision.sign, pattern, b, None, decision,
+                        decision.norm_identity["holds"], numfield=field, face=face, f_sign=eps)
+
+
+def _polynomial_search(problem, rel, d, s, p, L, seed):
     """Float search and high-precision refinement of smooth one-neuron KKT points (not decided)."""
     import mpmath
     import numpy as np
@@ -454,31 +729,34 @@ def _polynomial(problem, rel, d, s, p, L, seed):
         v = (max(v, float(s) * v)) ** p
     phi_neg = v                                    # φ(z) = z^P (z > 0), phi_neg·|z|^P (z < 0)
 
-    def grad_f(b):
-        z = Xf @ b
-        dphi = np.where(z > 0, P * np.abs(z) ** (P - 1), -phi_neg * P * np.abs(z) ** (P - 1))
-        phi = np.where(z > 0, np.abs(z) ** P, phi_neg * np.abs(z) ** P)
-        return (Yf * phi).sum(), ((Yf * dphi)[:, None] * Xf).sum(axis=0)
+    def grad_f(B):
+        """f and ∇f at the rows of B."""
+        Z = B @ Xf.T
+        A = np.abs(Z)
+        dphi = np.where(Z > 0, P * A ** (P - 1), -phi_neg * P * A ** (P - 1))
+        phi = np.where(Z > 0, A ** P, phi_neg * A ** P)
+        return phi @ Yf, (dphi * Yf) @ Xf
 
     rng = np.random.default_rng(seed)
+    B = rng.normal(size=(120, d))
+    B /= np.linalg.norm(B, axis=1, keepdims=True)
+    sense = np.repeat([[1.0], [-1.0]], 60, axis=0)            # ascent from 60 starts, descent from 60
+    for _ in range(3000):                                      # projected gradient steps, all starts at once
+        _, G = grad_f(B)
+        G = sense * (G - (G * B).sum(axis=1, keepdims=True) * B)
+        step = np.linalg.norm(G, axis=1, keepdims=True)
+        if step.max() < 1e-13:
+            break
+        B = B + 0.05 * G / np.maximum(1.0, step)
+        B /= np.linalg.norm(B, axis=1, keepdims=True)
+    F, G = grad_f(B)
     found = []
-    for _ in range(60):
-        for sense in (1, -1):
-            b = rng.normal(size=d)
-            b /= np.linalg.norm(b)
-            for _ in range(3000):
-                fv, g = grad_f(b)
-                g = sense * (g - (g @ b) * b)
-                if np.linalg.norm(g) < 1e-13:
-                    break
-                b = b + 0.05 * g / max(1.0, np.linalg.norm(g))
-                b /= np.linalg.norm(b)
-            fv, g = grad_f(b)
-            res = np.linalg.norm(g - P * fv * b)
-            z = Xf @ b
-            if res < 1e-8 and np.min(np.abs(z)) > 1e-6 and abs(fv) > 1e-9:
-                if not any(np.linalg.norm(b - c) < 1e-6 for c, _ in found):
-                    found.append((b, fv))
+    for b, fv, g in zip(B, F, G):
+        res = np.linalg.norm(g - P * fv * b)
+        z = Xf @ b
+        if res < 1e-8 and np.min(np.abs(z)) > 1e-6 and abs(fv) > 1e-9:
+            if not any(np.linalg.norm(b - c) < 1e-6 for c, _ in found):
+                found.append((b, fv))
     out = []
     mpmath.mp.dps = 30
     for b, fv in found:
