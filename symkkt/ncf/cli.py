@@ -18,7 +18,8 @@ def add_parser(sub):
                    "of max N(u) = sum_i y_i H(x_i; u) subject to |u|^2 = 1, the neural correlation function of a "
                    "positively homogeneous network ARCH on DATA (targets y may be any exact numbers). At kinks "
                    "the Clarke set used is named. With --rank-one (no PARAMS): enumerate the rank-one KKT points "
-                   "of bias-free dense leaky-ReLU nets built from the one-neuron problem, each decided by the "
+                   "of bias-free dense leaky-ReLU and polynomial leaky-ReLU nets built from the one-neuron problem "
+                   "(exact entries, algebraic where needed), each decided by the "
                    "same check. The files come in the order ARCH DATA PARAMS.",
                    "symkkt ncf arch.yaml data.yaml params.yaml --cert ncf.json")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
@@ -27,7 +28,8 @@ def add_parser(sub):
     p.add_argument("--direction", action="store_true",
                    help="decide whether PARAMS/|PARAMS| is a KKT point (K N(u) u in |u|^2 Clarke(N)(u))")
     p.add_argument("--rank-one", action="store_true",
-                   help="enumerate the rank-one KKT points of family R (bias-free dense leaky-ReLU nets)")
+                   help="enumerate the rank-one KKT points of family R (bias-free dense nets with leaky ReLU or "
+                        "polynomial leaky ReLU)")
     p.add_argument("--clarke-set", choices=("clarke", "chain_rule_hull"), default="clarke",
                    help="the set of generalized gradients of N: clarke (default) or chain_rule_hull "
                         "(independent per-unit, per-point slopes; contains the Clarke set)")

@@ -29,9 +29,14 @@ of f is certified to lie on a kink (the smooth list is complete), so no point of
 built from it. The rank-one point built from b* has the points of Z on kinks; it is decided
 with the Clarke set like any other point.
 
-For p > 1 the one-neuron critical points solve a polynomial system; they are found by a float
-search refined at high precision, reported as such (not decided), and the list is marked
-incomplete.
+For p > 1 (σ is C¹), f is the form F_S(b) = Σ_i y_i γ_i (b·x_i)^P on each cell, P = p^(L−1), and its
+smooth KKT points are the eigen-lines of F_S inside the cell (:mod:`symkkt.ncf.one_neuron`
+computes all of them exactly: cells by exact LPs, eigen-lines by resultants and real roots of
+irreducible factors). The hidden vectors are indicators of their first m_l units, with m_l chosen
+so that every layer scale is rational (:func:`supports`); the one irrational scale √(M/‖b₀‖²) is
+adjoined by :func:`~symkkt.ncf.one_neuron.adjoin_sqrt`, so u lies in Q(θ) for one real algebraic θ,
+and it is decided there. A float search stands in (labelled, list incomplete) for d ≥ 4, irrational
+data, or sizes past the degree budget.
 
 Examples
 --------
@@ -251,7 +256,8 @@ def _covered(problem):
     if weights and net.rules[weights[-1]].kind != "linear":
         why.append("a linear output layer")
     if why:
-        raise UsageError("--rank-one covers bias-free dense leaky-ReLU nets only; this network needs: "
+        raise UsageError("--rank-one covers bias-free dense nets with leaky ReLU or polynomial leaky ReLU only; "
+                         "this network needs: "
                          + "; ".join(why), "<command line>", "--rank-one")
     return (int(arch.input[0]), [net.param_shapes[w]["weight"][0] for w in range(len(weights))],
             as_sympy(hidden[0].spec.slope), int(hidden[0].power))

@@ -924,9 +924,14 @@ def _known(problem, tier):
     points = []
     for i, p in enumerate(res.points):
         vec = tier.vec(tier.const(v) for v in p.u)
-        verdict = getattr(getattr(p, "decision", None), "verdict", None)
-        points.append({"index": i, "vector": vec, "value": format_number(p.value), "sign": p.sign,
-                       "decision": verdict})
+        decision = getattr(p, "decision", None)
+        if getattr(decision, "kind", "ncf_kkt_point") == "ncf_kkt_direction":
+            vec = vec / _norm(tier, vec)                 # a KKT direction: compare with its unit point
+        value = decision.ncf_value if decision is not None else p.value
+        text = (f"≈ {sympy.N(value, 20)}" if getattr(p, "numfield", None) is not None
+                else format_number(value))
+        points.append({"index": i, "vector": vec, "value": text, "sign": p.sign,
+                       "decision": getattr(decision, "verdict", None)})
     if not points:
         return [], "none (the rank-one construction found no point for these data)"
     return points, (f"{len(points)} rank-one KKT point(s) of the constrained NCF (exact, each decided); "
