@@ -4,7 +4,9 @@ Cases (files written to a temporary folder; every point, target and weight is an
 
 - ``ncf`` decision: ``symkkt ncf ARCH DATA PARAMS --direction`` on the 3-4-5-1 leaky ReLU net (slope 1/5),
   n = 8 points in Q^3 (target: the whole command ≤ 2 s);
-- ``ncf --rank-one`` on d = 3, n = 12 (target ≤ 10 s, aim ≤ 3 s);
+- ``ncf --rank-one`` on d = 3, n = 12 (target ≤ 10 s, aim ≤ 3 s); when the one-neuron maximum sits on
+  a kink, ``ncf`` on the rank-one point built from it (the full Clarke decision, no budget);
+- ``ncf --rank-one`` for a polynomial leaky ReLU (p = 3, 3-4-1) on d = 3, n = 8: exact algebraic points;
 - ``smallinit`` with δ = 1/100, 1/1000, 1/10000 on the same net at 30 digits, to escape at R = 10
   (target ≤ 60 s, aim ≤ 15 s): the whole command, and :meth:`SmallInitProblem.run` in-process;
 - ``numpy float64 RK4``: a plain vectorized float64 RK4 loop of the same rescaled flows on the same
@@ -132,6 +134,32 @@ def main():
         extra = f"exit {code}: " + (obj["reason"] if code == 2 else f"{len(obj.get('points', []))} points")
     rows.append(["ncf --rank-one (command), n = 12", "n/a" if t is None else f"{t:.2f}s", "<= 10 s (aim 3 s)",
                  extra])
+    kink = json.loads(out).get("kink_maximum") if t is not None else None
+    if kink:                       # the rank-one point of the kink maximum, decided with the full Clarke budget
+        flat, params = list(kink["u"]), []
+        for r, c in ((4, 3), (5, 4), (1, 5)):
+            params.append({"weight": [[flat.pop(0) for _ in range(c)] for _ in range(r)]})
+        f["kink.json"] = os.path.join(folder, "kink.json")
+        with open(f["kink.json"], "w") as fh:
+            json.dump(params, fh)
+        t, code, out = command(["ncf", f["arch.json"], f["data12.json"], f["kink.json"], "--json"], a.repeat)
+        obj = json.loads(out)
+        rows.append(["ncf on the kink maximum's point (Clarke)", f"{t:.2f}s", "",
+                     f"exit {code}: {obj['verdict']} ({obj['clarke_set']}), "
+                     f"{obj.get('patterns', {}).get('realized', '?')} joint patterns realized"])
+    P3 = {"input": [3], "layers": [{"dense": {"width": 4, "activation": {"poly_leaky_relu": {"slope": "1/2",
+                                                                                            "power": 3}}}},
+                                   {"dense": {"width": 1}}]}
+    for name, obj in (("arch_p3.json", P3), ("data8pm.json", points(8, 7))):
+        f[name] = os.path.join(folder, name)
+        with open(f[name], "w") as fh:
+            json.dump(obj, fh)
+    t, code, out = command(["ncf", f["arch_p3.json"], f["data8pm.json"], "--rank-one", "--json"], a.repeat)
+    obj = json.loads(out)
+    degrees = sorted({p["field"]["degree"] for p in obj.get("points", []) if p.get("field")})
+    rows.append(["ncf --rank-one, p = 3 (3-4-1), n = 8", f"{t:.2f}s", "",
+                 f"exit {code}: {obj['verdict']}, {len(obj.get('points', []))} exact points "
+                 f"(fields of degree {degrees}), {obj['patterns'].get('cells')} cells"])
 
     args = ["smallinit", f["arch.json"], f["data8.json"], f["init.json"], "--loss", "square", "--precision", "30",
             "--json", "--no-known-points"] + [x for d in DELTAS for x in ("--delta", d)]

@@ -511,6 +511,34 @@ class NumberField:
         return f"NumberField({format_number(self.generator)}, minpoly {poly})"
 
 
+def to_floats(values):
+    """Field elements of one field as a float64 numpy array (for screening only, never for answers).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> K = NumberField(sympy.sqrt(2))
+    >>> [round(float(v), 6) for v in to_floats([K.element(sympy.sqrt(2)), K.element(sympy.Rational(1, 2))])]
+    [1.414214, 0.5]
+    """
+    values = list(values)
+    if not values:
+        return np.zeros(0)
+    field = values[0].field
+    if field.degree == 1:
+        return np.array([float(v.c[0]) for v in values])
+    alpha = field.__dict__.get("_screen_alpha")
+    if alpha is None:
+        alpha = field.__dict__["_screen_alpha"] = field._alpha_float()
+    out = []
+    for v in values:
+        f = 0.0
+        for c in reversed(v.c):
+            f = f * alpha + float(c)
+        out.append(f)
+    return np.array(out)
+
+
 class FieldElement:
     """A scalar of a :class:`NumberField`, with exact ``+ - * /``, comparisons and ``sign``.
 

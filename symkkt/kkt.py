@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .errors import VERDICT_EXIT
-from .linear import Feasible, gauss_jordan, nonnegative_solution, rank_profile
+from .linear import Feasible, _nnls, gauss_jordan, nonnegative_solution, rank_profile
 from .network import Network
 from .numbers import format_number
 from .field import as_sympy
@@ -349,6 +349,9 @@ def strict_cone(rows, zero, one):
     >>> kind, [str(v) for v in nu]
     ('gordan', ['1', '1'])
     """
+    quick = _float_guided(rows, zero, one)
+    if quick is not None:
+        return quick
     m, r = len(rows[0]), len(rows)
     support = [j for j in range(m) if any(not row[j].is_zero() for row in rows)]
     A = [[row[j] for j in support] + [-row[j] for j in support] + [-one if t == i else zero for t in range(r)]
@@ -363,6 +366,106 @@ def strict_cone(rows, zero, one):
     nu = [-v for v in sol.y]
     top = next(v for v in nu if v.sign() > 0)
     return "gordan", [v / top for v in nu]
+
+
+def _floats(row):
+    from .field import to_floats
+
+    return to_floats(row)
+
+
+def _dot_rational(row, q, zero):
+    """row·q for field elements ``row`` and rationals ``q`` (coordinate-wise, no field products)."""
+    n = zero.field.degree
+    acc = [0] * n
+    for v, x in zip(row, q):
+        if x:
+            for i, c in enumerate(v.c):
+                if c:
+                    acc[i] += c * x
+    return type(zero)(zero.field, [zero.c[i] + acc[i] for i in range(n)])
+
+
+def _float_guided(rows, zero, one):
+    """:func:`strict_cone` answered from a float solution when it verifies exactly, else None.
+
+    With the earlier rows strictly feasible (as in the pattern enumeration), the last row r makes
+    the system infeasible iff −r is a non-negative combination Σ c_j r_j of the others; a float
+    NNLS proposes the support of c, which is then solved for and checked exactly (Gordan vector
+    (c, 1)). Otherwise a float direction (least squares, then perceptron steps) is rounded to
+    rationals and kept when r·d > 0 holds exactly for every row (then scaled to min r·d = 1).
+    """
+    import numpy as np
+
+    if len(rows) < 2 or not rows[0]:
+        return None
+    R = np.array([_floats(r) for r in rows])
+    if not np.isfinite(R).all():
+        return None
+    scale = np.abs(R).max()
+    if scale == 0:
+        return None
+    R = R / scale
+    old, new = R[:-1], R[-1]
+    c = _nnls(old.T, -new, 1e-12)
+    if np.linalg.norm(old.T @ c + new) < 1e-9:
+        found = _exact_gordan(rows, [j for j in range(len(c)) if c[j] > 1e-10], zero, one)
+        if found is not None:
+            return "gordan", found
+        return None
+    d = np.linalg.lstsq(R, np.ones(len(R)), rcond=None)[0]
+    unit = R / np.linalg.norm(R, axis=1, keepdims=True)
+    for _ in range(200):
+        bad = unit @ d <= 1e-6 * np.linalg.norm(d)
+        if not bad.any():
+            break
+        d = d + unit[bad].sum(axis=0) * max(np.linalg.norm(d), 1.0) / len(R)
+    else:
+        return None
+    from fractions import Fraction
+
+    from flint import fmpq
+
+    q = [fmpq(v.numerator, v.denominator)
+         for v in (Fraction(float(x)).limit_denominator(1 << 24) for x in d / np.abs(d).max())]
+    values = [_dot_rational(r, q, zero) for r in rows]
+    if not all(v.sign() > 0 for v in values):
+        return None
+    low = values[0]
+    for v in values[1:]:
+        if (v - low).sign() < 0:
+            low = v
+    inv = low.inverse()
+    return "direction", [inv * x for x in q]
+
+
+def _exact_gordan(rows, support, zero, one):
+    """ν ≥ 0 with Σ ν_i r_i = 0 and ν_last = 1, from the support of the earlier rows; exact; or None."""
+    if not support:
+        return None
+    sub = [rows[j] for j in support]
+    R, P = rank_profile(sub, zero, one)
+    if len(R) < len(sub):
+        return None
+    k = len(sub)
+    # solve Σ_j c_j sub_j[p] = −last[p] on the pivot columns p, then check every column
+    H = [[sub[j][p] for j in range(k)] + [-rows[-1][p]] for p in P]
+    gauss_jordan(H, k, one)
+    c = [H[i][k] for i in range(k)]
+    if not all(v.sign() > 0 for v in c):
+        return None
+    for col in range(len(rows[0])):
+        total = rows[-1][col]
+        for cj, row in zip(c, sub):
+            total = total + cj * row[col]
+        if not total.is_zero():
+            return None
+    nu = [zero] * len(rows)
+    for cj, j in zip(c, support):
+        nu[j] = cj
+    nu[-1] = one
+    top = next(v for v in nu if v.sign() > 0)
+    return [v / top for v in nu]
 
 
 def _right_inverse(rows, zero, one):

@@ -241,6 +241,72 @@ def _verify(A, b, res, sign, zero):
     return res
 
 
+def _nnls(A, b, tol):
+    """min ‖A x − b‖ over x ≥ 0 (Lawson–Hanson active set), floats."""
+    import numpy as np
+
+    n = A.shape[1]
+    P = np.zeros(n, dtype=bool)
+    x = np.zeros(n)
+    for _ in range(3 * n + 3):
+        w = A.T @ (b - A @ x)
+        if P.all() or np.max(np.where(P, -np.inf, w)) <= tol:
+            break
+        P[int(np.argmax(np.where(P, -np.inf, w)))] = True
+        for _ in range(3 * n + 3):
+            z = np.zeros(n)
+            z[P] = np.linalg.lstsq(A[:, P], b, rcond=None)[0]
+            if (z[P] > 0).all():
+                x = z
+                break
+            mask = P & (z <= 0)
+            alpha = np.min(x[mask] / (x[mask] - z[mask]))
+            x = x + alpha * (z - x)
+            P &= x > tol
+            x[~P] = 0.0
+    return x
+
+
+def _float_feasible(A, b, sign, zero, one):
+    """A ``Feasible`` answer found in floats (NNLS) and then solved and checked exactly, or None.
+
+    Only for elements of :mod:`symkkt.field` (which convert to floats cheaply). The float
+    solution proposes the support S; x_S is solved exactly from independent rows of A[:, S],
+    and the answer is kept only when x_S ≥ 0 and A x = b hold exactly.
+    """
+    import numpy as np
+
+    from .field import to_floats
+
+    m, n = len(A), len(A[0])
+    Af = np.array([to_floats(a) for a in A])
+    bf = to_floats(b)
+    if not (np.isfinite(Af).all() and np.isfinite(bf).all()):
+        return None
+    scale = max(np.abs(Af).max(), np.abs(bf).max(), 1e-300)
+    x = _nnls(Af / scale, bf / scale, 1e-12)
+    if np.linalg.norm(Af @ x - bf) > 1e-9 * scale * max(1.0, np.linalg.norm(x)):
+        return None
+    S = [j for j in range(n) if x[j] > 1e-12 * max(1.0, x.max())]
+    if not S or len(S) > m:
+        return None
+    R, _ = rank_profile([[a[j] for j in S] for a in A], zero, one)
+    k = len(S)
+    if len(R) < k:
+        return None
+    H = [[A[i][j] for j in S] + [b[i]] for i in R]
+    gauss_jordan(H, k, one)
+    xs = [H[i][k] for i in range(k)]
+    if any(sign(v) < 0 for v in xs):
+        return None
+    full = [zero] * n
+    for j, v in zip(S, xs):
+        full[j] = v
+    if not all(_dot(a, full, zero) == bi for a, bi in zip(A, b)):
+        return None
+    return _verify(A, b, Feasible(full), sign, zero)
+
+
 def nonnegative_solution(A, b, sign, zero=0, one=1):
     """Decide exactly whether ``A x = b`` has a solution ``x >= 0``.
 
@@ -287,6 +353,10 @@ def nonnegative_solution(A, b, sign, zero=0, one=1):
         raise ValueError("A must be a list of m rows of equal length and b of length m")
     if all(v == zero for v in b):
         return _verify(A, b, Feasible([zero] * n), sign, zero)
+    if n and hasattr(zero, "field"):                 # field elements: try a float-guided answer first
+        quick = _float_feasible(A, b, sign, zero, one)
+        if quick is not None:
+            return quick
     ech = _Echelon(n, zero, one)
     pending, ok = deque(range(m)), []  # ok: rows satisfied by the current particular solution
     while pending:  # until the particular solution of the pivot rows satisfies every row

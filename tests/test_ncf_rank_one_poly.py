@@ -46,22 +46,27 @@ def b_of(point, d):
     return row / np.linalg.norm(row)
 
 
-def critical_angles(X, Y, s, p, L, grid=200000):
-    """Angles of the critical points of f on the circle strictly inside cells: sign changes of df/dθ."""
-    th = np.linspace(0, 2 * np.pi, grid, endpoint=False)
-    B = np.stack([np.cos(th), np.sin(th)], axis=1)
-    f = f_float(B, X, Y, s, p, L)
-    g = np.gradient(np.concatenate([f[-2:], f, f[:2]]), th[1] - th[0])[2:-2]
+def kink_distance(t, X):
+    """Angular distance from t to the nearest kink direction (b·x_i = 0) on the circle."""
     kinks = []
     for x in X:
         a = math.atan2(x[1], x[0])
         kinks += [(a + math.pi / 2) % (2 * math.pi), (a - math.pi / 2) % (2 * math.pi)]
+    return min(abs((t - a + math.pi) % (2 * math.pi) - math.pi) for a in kinks)
+
+
+def critical_angles(X, Y, s, p, L, grid=200000, away=1e-3):
+    """Angles of the critical points of f on the circle farther than ``away`` from the kinks:
+    sign changes of df/dθ on a grid."""
+    th = np.linspace(0, 2 * np.pi, grid, endpoint=False)
+    B = np.stack([np.cos(th), np.sin(th)], axis=1)
+    f = f_float(B, X, Y, s, p, L)
+    g = np.gradient(np.concatenate([f[-2:], f, f[:2]]), th[1] - th[0])[2:-2]
     out = []
     for k in range(grid):
         if g[k] == 0 or g[k] * g[(k + 1) % grid] < 0:
-            t = th[k]
-            if min(abs((t - a + math.pi) % (2 * math.pi) - math.pi) for a in kinks) > 1e-3:
-                out.append(t)
+            if kink_distance(th[k], X) > away:
+                out.append(th[k])
     return out
 
 
@@ -102,11 +107,15 @@ def test_d2_list_equals_grid_critical_points(seed, pL):
     assume_generic = [pt for pt in res.points if pt.face]
     if assume_generic:                                       # a critical point on a kink: not comparable here
         return
-    angles = critical_angles(X, Y, 0.5, p, L)
+    angles = critical_angles(X, Y, 0.5, p, L, away=3e-3)
     assert res.complete
-    assert len(res.points) == len(angles), (X, Y, p, L)
     for pt in res.points:
         assert pt.decision.verdict == "holds" and pt.norms_ok
+    far = [pt for pt in res.points
+           if kink_distance(math.atan2(b_of(pt, 2)[1], b_of(pt, 2)[0]) % (2 * math.pi), X) > 3e-3]
+    # near a kink the grid cannot resolve the sign changes; every listed point is decided exactly anyway
+    near = len(res.points) - len(far)
+    assert len(far) <= len(angles) <= len(far) + near, (X, Y, p, L)
 
 
 def test_d3_against_float_search_and_sampling():
