@@ -168,11 +168,50 @@ def test_degree_past_the_budget_falls_back_to_the_search():
     assert not res.complete and res.verdict == "inconclusive" and "field_degree" in res.notes[0]
 
 
-def test_d4_falls_back_to_the_search():
+def test_d4_cubic_falls_back_to_the_search():
     X, Y = [[1, 0, 1, 0], [0, 1, 2, 1], [1, 1, 0, -1]], [1, -1, 1]
-    problem, _ = ncf_from_dicts(poly_arch(4, [2], 2), data(X, Y))
+    problem, _ = ncf_from_dicts(poly_arch(4, [2], 3), data(X, Y))
     res = rank_one_points(problem)
     assert not res.complete and res.verdict == "inconclusive" and "d ≤ 3" in res.notes[0]
+
+
+def test_quadratic_forms_in_any_dimension_against_eigh():
+    """P = 2: the eigen-lines with F != 0 are the eigenvectors of A (F = bᵀAb) with non-zero eigenvalues."""
+    rng = np.random.default_rng(11)
+    for d in (2, 4, 5):
+        B = rng.integers(-3, 4, size=(d, d))
+        A = B + B.T                                       # integer symmetric, eigenvalues generically simple
+        b = sympy.symbols(f"b0:{d}")
+        F = sympy.Poly(sum(int(A[i, j]) * b[i] * b[j] for i in range(d) for j in range(d)), *b)
+        lines = eigenlines(F)
+        w, V = np.linalg.eigh(A.astype(float))
+        expected = [V[:, k] for k in range(d) if abs(w[k]) > 1e-9]
+        assert len(lines) == len(expected)
+        for line in lines:
+            v = np.array([float(x) for x in line])
+            v /= np.linalg.norm(v)
+            assert max(abs(v @ e) for e in expected) > 1 - 1e-9
+    b0, b1, b2 = sympy.symbols("b0 b1 b2")
+    with pytest.raises(Unsolved):                         # eigenvalue 1 twice: a circle of critical points
+        eigenlines(sympy.Poly(b0 ** 2 + b1 ** 2 - b2 ** 2, b0, b1, b2))
+
+
+def test_d4_p2_rank_one_points_against_float_search():
+    rng = np.random.default_rng(4)
+    X = [[int(a) for a in rng.integers(-3, 4, size=4)] for _ in range(7)]
+    X = [x for x in X if any(x)]
+    Y = [int(a) or 1 for a in rng.integers(-2, 3, size=len(X))]
+    problem, _ = ncf_from_dicts(poly_arch(4, [3], 2), data(X, Y))
+    res = rank_one_points(problem)
+    assert res.complete and res.verdict == "holds" and res.points
+    listed = [b_of(pt, 4) for pt in res.points]
+    from symkkt.ncf.rank_one import _polynomial_search
+
+    search = _polynomial_search(problem, list(range(len(X))), 4, sympy.Rational(1, 2), 2, 2, 0)
+    assert search.approximate
+    for a in search.approximate:
+        b = np.array([float(v) for v in a["b"]])
+        assert min(np.linalg.norm(b - c) for c in listed) < 1e-6
 
 
 def test_cells_of_points_in_general_position():

@@ -25,8 +25,10 @@ Everything below is exact:
    equations are re-checked there.
 3. The caller keeps b0 or −b0 when it lies in C_S (exact signs in Q(t0)) with F_S != 0.
 
-Not covered (raises :class:`Unsolved` with the reason): d ≥ 4, a form whose eigen-lines are
-not isolated, and sizes past the degree budget.
+Quadratic forms (P = 2) are handled in any dimension: their eigen-lines are the eigenvectors of
+a symmetric rational matrix (roots of the characteristic polynomial, null vectors over Q(λ)).
+Not covered (raises :class:`Unsolved` with the reason): forms of degree ≥ 3 with d ≥ 4, and
+forms whose eigen-lines with F != 0 are not isolated.
 
 Examples
 --------
@@ -48,7 +50,7 @@ import sympy
 from flint import arb, ctx, fmpq, fmpq_mat
 
 from ..field import FieldElement, NumberField
-from ..linear import Feasible, nonnegative_solution
+from ..linear import Feasible, gauss_jordan, nonnegative_solution, rank_profile
 
 __all__ = ["Unsolved", "cells", "eigenlines", "eigenline_bound", "adjoin_sqrt", "RATIONALS"]
 
@@ -261,8 +263,10 @@ def eigenlines(F, screen=None):
     """
     gens = F.gens
     d = len(gens)
+    if F.total_degree() == 2:
+        return _quadratic(F)
     if d >= 4:
-        raise Unsolved(f"exact eigen-lines are computed for d ≤ 3 (here d = {d})")
+        raise Unsolved(f"exact eigen-lines of forms of degree ≥ 3 are computed for d ≤ 3 (here d = {d})")
     keep = screen or (lambda balls: True)
     grads = [F.diff(g) for g in gens]
     lines = []
@@ -298,6 +302,48 @@ def eigenlines(F, screen=None):
             lines += [[K.element(v) for v in fixed] + xy for K, xy in _two_unknowns(polys, unknown, fixed, keep)]
     finally:
         ctx.prec = old
+    return lines
+
+
+def _quadratic(F):
+    """Eigen-lines of a quadratic form F = bᵀAb (any d): eigenvectors of A for eigenvalues != 0.
+
+    A non-zero eigenvalue with a multiple eigenspace gives a circle of critical points: Unsolved.
+    (Eigenvectors of the eigenvalue 0 have F = 0 and are of no use.)"""
+    gens = F.gens
+    d = len(gens)
+    A = [[sympy.Rational(0)] * d for _ in range(d)]
+    for monom, coeff in F.terms():
+        idx = [k for k, e in enumerate(monom) for _ in range(e)]
+        i, j = idx
+        if i == j:
+            A[i][i] += coeff
+        else:
+            A[i][j] += coeff / 2
+            A[j][i] += coeff / 2
+    lam = sympy.Dummy("lam")
+    chi = sympy.Matrix(A).charpoly(lam)
+    lines = []
+    for factor, mult in chi.factor_list()[1]:
+        for root in _roots(factor):
+            K, l0 = root.exact()
+            if l0.is_zero():
+                continue
+            if mult > 1:
+                raise Unsolved("a repeated non-zero eigenvalue: a whole circle of directions is critical")
+            zero, one = K.element(0), K.element(1)
+            M = [[K.element(A[i][j]) - (l0 if i == j else zero) for j in range(d)] for i in range(d)]
+            R, P = rank_profile(M, zero, one)
+            if d - len(R) != 1:
+                raise Unsolved("a multiple eigenspace: a whole circle of directions is critical")  # pragma: no cover
+            free = next(j for j in range(d) if j not in P)
+            H = [[M[i][p] for p in P] + [-M[i][free]] for i in R]
+            gauss_jordan(H, len(P), one)
+            v = [zero] * d
+            v[free] = one
+            for k, p in enumerate(P):
+                v[p] = H[k][len(P)]
+            lines.append(v)
     return lines
 
 

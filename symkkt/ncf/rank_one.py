@@ -588,8 +588,8 @@ def _polynomial(problem, rel, d, s, p, L, widths, seed):
     why = None
     if not rational:
         why = "exact eigen-lines need rational data, targets and slope"
-    elif d >= 4:
-        why = f"exact eigen-lines are computed for d ≤ 3 (here d = {d})"
+    elif d >= 4 and P != 2:
+        why = f"exact eigen-lines of forms of degree P = {P} ≥ 3 are computed for d ≤ 3 (here d = {d})"
     elif eigenline_bound(P, d) > budget:
         why = (f"a cell form of degree P = {P} in d = {d} variables has up to {eigenline_bound(P, d)} eigen-lines, "
                f"past the degree budget {budget} (raise it with --limit field_degree=N)")
@@ -728,8 +728,10 @@ def _polynomial_search(problem, rel, d, s, p, L, seed):
 
     data = problem.data
     Xf = np.array([[float(v) for v in data.X[i]] for i in rel])
-    Yf = np.array([float(data.y[i]) for i in rel])
     P = p ** (L - 1)
+    Yf = np.array([float(data.y[i]) for i in rel])
+    unit = max((np.abs(Yf) * np.linalg.norm(Xf, axis=1) ** P).sum(), 1e-300)
+    Yf = Yf / unit                                 # f / unit: its Hessian on the sphere is of order P^2
     v = -1.0
     for _ in range(L - 1):
         v = (max(v, float(s) * v)) ** p
@@ -747,27 +749,28 @@ def _polynomial_search(problem, rel, d, s, p, L, seed):
     B = rng.normal(size=(120, d))
     B /= np.linalg.norm(B, axis=1, keepdims=True)
     sense = np.repeat([[1.0], [-1.0]], 60, axis=0)            # ascent from 60 starts, descent from 60
-    for _ in range(3000):                                      # projected gradient steps, all starts at once
+    h = 1.0 / (2 * P * P + 1)
+    for _ in range(6000):                                      # projected gradient steps, all starts at once
         _, G = grad_f(B)
         G = sense * (G - (G * B).sum(axis=1, keepdims=True) * B)
         step = np.linalg.norm(G, axis=1, keepdims=True)
-        if step.max() < 1e-13:
+        if step.max() < 1e-15:
             break
-        B = B + 0.05 * G / np.maximum(1.0, step)
+        B = B + h * G / np.maximum(1.0, step)
         B /= np.linalg.norm(B, axis=1, keepdims=True)
     F, G = grad_f(B)
     found = []
     for b, fv, g in zip(B, F, G):
         res = np.linalg.norm(g - P * fv * b)
         z = Xf @ b
-        if res < 1e-8 and np.min(np.abs(z)) > 1e-6 and abs(fv) > 1e-9:
+        if res < 1e-10 and np.min(np.abs(z)) > 1e-6 and abs(fv) > 1e-12:
             if not any(np.linalg.norm(b - c) < 1e-6 for c, _ in found):
                 found.append((b, fv))
     out = []
     mpmath.mp.dps = 30
     for b, fv in found:
         S = sorted(rel[j] for j in range(len(rel)) if Xf[j] @ b > 0)
-        out.append({"pattern": S, "b": [mpmath.nstr(mpmath.mpf(v), 15) for v in b], "f": mpmath.nstr(mpmath.mpf(fv), 15)})
+        out.append({"pattern": S, "b": [mpmath.nstr(mpmath.mpf(v), 15) for v in b], "f": mpmath.nstr(mpmath.mpf(fv * unit), 15)})
     res = RankOneResult([], None, False, approximate=out, degree=problem.degree,
                         patterns={"power": p, "search_starts": 120, "candidates": len(out)})
     res.notes.append(f"p = {p}: the one-neuron critical points solve a polynomial system of degree {P}; they "
