@@ -180,3 +180,35 @@ def test_kink_maximum_point_stays_in_a_small_number_field():
     assert all(p.exp in (sympy.Rational(1, 2), sympy.Rational(-1, 2)) for p in powers)
     b = [sympy.sympify(v) for v in km["b"]]
     assert sympy.simplify(sum(v * v for v in b) - 1) == 0          # a unit vector, exactly
+
+
+def test_clarke_decision_stopped_at_the_vertices_limit_never_refutes():
+    """A limit that stops the joint-pattern enumeration in the last kink layer leaves complete,
+    realized patterns: a Clarke element among them still proves `holds`; a refutation needs them
+    all, so a stopped enumeration gives `inconclusive` instead. Instance: the data of
+    test_kink_maximum_certified_and_decided on a 2-2-2-1 net, whose kink-maximum point has units
+    of both hidden layers on kinks at x = (0, ±1) (8 realized joint patterns), and that point with
+    W3 changed (not a KKT direction, refuted with the full enumeration)."""
+    import sympy
+
+    from symkkt import limits
+
+    problem, _ = ncf_from_dicts(leaky_arch(2, [2, 2], slope="1/2"), data([[1, 0], [0, 1], [0, -1]], [1, -1, -1]))
+    u = [sympy.sympify(v) for v in rank_one_points(problem, search_samples=500).kink_maximum["u"]]
+    bad = list(u)
+    bad[-1] = bad[-1] + sympy.Rational(1, 10)
+    full_good = problem.decide(u)
+    full_bad = problem.decide(bad, direction=True)
+    assert full_good.verdict == "holds" and full_good.clarke_set == "clarke"
+    assert full_bad.verdict == "refuted"
+    seen = set()
+    for cap in range(1, full_good.patterns["realized"] + 2):
+        with limits.overridden(vertices=cap):
+            good, worse = problem.decide(u), problem.decide(bad, direction=True)
+        assert worse.verdict == "inconclusive" or (worse.verdict == "refuted" and not worse.patterns.get(
+            "stopped_at_limit"))
+        assert good.verdict in ("holds", "inconclusive")
+        if good.verdict == "holds":
+            assert sum(c["weight"] for c in good.clarke) == 1
+        seen.add((good.verdict, good.patterns.get("stopped_at_limit")))
+    assert ("holds", True) in seen and ("holds", False) in seen and ("inconclusive", True) in seen

@@ -456,10 +456,13 @@ class NCFProblem:
     def joint_patterns(self, trace, kinks):
         """Enumerate the joint vertex patterns of all kink units of all points realized near u.
 
-        Units are ``(point, layer_index, unit)``. Returns ``(cells, excluded, exact, free)``:
-        cells with their sign dict and realizing direction, Gordan exclusions over first-layer
-        units (possibly of several points), whether every non-excluded joint pattern is realized,
-        and the free units (first layer, ∇z = 0).
+        Units are ``(point, layer_index, unit)``. Returns ``(cells, excluded, exact, free,
+        truncated)``: cells with their sign dict and realizing direction, Gordan exclusions over
+        first-layer units (possibly of several points), whether every non-excluded joint pattern
+        is realized, the free units (first layer, ∇z = 0), and ``None`` or the message of the
+        ``vertices`` limit when the enumeration stopped there in the last kink layer (the cells
+        are then complete patterns, realized, but not all of them: enough to prove a Clarke
+        element, never to refute).
         """
         net = self.network
         Kf = trace.domain.field
@@ -470,27 +473,22 @@ class NCFProblem:
         cells, excluded, free = [_Cell({}, [], None)], [], set()
         layers = sorted({li for ks in kinks.values() for li, _ in ks})
         first_count = None
+        truncated = None
         for li in layers:
             if li != first_layer and first_count is None:
                 first_count = len(cells)
             new = []
-            for c in cells:
-                units, grads = [], []
-                for i in sorted(kinks):
-                    here = [un for l, un in kinks[i] if l == li]
-                    if not here:
-                        continue
-                    slopes = {(l, un): self._slope((j, l, un), s) for (j, l, un), s in c.signs.items() if j == i}
-                    flat = net.preactivation_jacobian(trace, i, li, here, slopes).elements()
-                    units += [(i, li, un) for un in here]
-                    grads += [[flat[p * len(here) + j] for p in range(m)] for j in range(len(here))]
-                new += MaxMarginProblem._extend(c, units, grads, li == first_layer, zero, one, excluded, free,
-                                                lambda n: budget.check(len(new) + n, f"{len(units)} kink units"))
+            try:
+                self._extend_layer(trace, kinks, li, cells, new, first_layer, zero, one, excluded, free, budget, m)
+            except VertexCapExceeded as err:
+                if li != layers[-1] or not new:
+                    raise
+                truncated = str(err)         # complete patterns so far: enough to prove `holds`, not to refute
             cells = new
         if first_count is None:
             first_count = len(cells)
         deeper = sum(1 for ks in kinks.values() for li, _ in ks if li != first_layer)
-        exact = len(cells) == first_count * 2 ** deeper
+        exact = truncated is None and len(cells) == first_count * 2 ** deeper
         for c in cells:                     # guard: re-derive each pattern by forward mode along d
             d = c.d if c.d is not None else [zero] * m
             for i in kinks:
@@ -498,17 +496,33 @@ class NCFProblem:
                 for (j, li, un), s in c.signs.items():
                     if j == i and dz[li][un].sign() != (0 if (j, li, un) in free else s):
                         raise RuntimeError("internal error: a direction does not realize its joint pattern")
-        return cells, excluded, exact, free
+        return cells, excluded, exact, free, truncated
+
+    def _extend_layer(self, trace, kinks, li, cells, new, first_layer, zero, one, excluded, free, budget, m):
+        """Extend every cell by the kink units of layer ``li`` (appending to ``new``)."""
+        net = self.network
+        for c in cells:
+            units, grads = [], []
+            for i in sorted(kinks):
+                here = [un for l, un in kinks[i] if l == li]
+                if not here:
+                    continue
+                slopes = {(l, un): self._slope((j, l, un), s) for (j, l, un), s in c.signs.items() if j == i}
+                flat = net.preactivation_jacobian(trace, i, li, here, slopes).elements()
+                units += [(i, li, un) for un in here]
+                grads += [[flat[p * len(here) + j] for p in range(m)] for j in range(len(here))]
+            new += MaxMarginProblem._extend(c, units, grads, li == first_layer, zero, one, excluded, free,
+                                            lambda n: budget.check(len(new) + n, f"{len(units)} kink units"))
 
     def _decide_clarke(self, res, trace, Y, kinks, target, smooth):
         net = self.network
         Kf = trace.domain.field
         zero, one = Kf.element(0), Kf.element(1)
         m = net.num_parameters
-        cells, excluded, exact, free = self.joint_patterns(trace, kinks)
+        cells, excluded, exact, free, truncated = self.joint_patterns(trace, kinks)
         total = 2 ** sum(len(ks) - sum(1 for li, un in ks if (i, li, un) in free) for i, ks in kinks.items())
         res.patterns = {"realized": len(cells), "vertex_patterns": total, "gordan_excluded": len(excluded),
-                        "exact": exact}
+                        "exact": exact, "stopped_at_limit": truncated is not None}
         label = net.unit_label
         columns = []
         points = sorted(kinks)
@@ -540,6 +554,8 @@ class NCFProblem:
                            "direction": [v.to_sympy() for v in (c.d if c.d is not None else [zero] * m)]}
                           for mu, per, c in zip(sol.x, columns, cells) if not mu.is_zero()]
             return
+        if truncated is not None:           # the patterns not enumerated might still contain K N(u) u
+            raise VertexCapExceeded(truncated)
         if exact:
             res.verdict = "refuted"
             res.reason = ("stationarity fails: K N(u) u / |u|^2 is not in the Clarke subdifferential of N "
