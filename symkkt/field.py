@@ -285,8 +285,10 @@ class NumberField:
         (3, 1)
         """
         self = cls.__new__(cls)
-        self.generator = sympy.CRootOf(poly.as_expr(), index)
-        self.minpoly = sympy.Poly(poly.all_coeffs(), _X, domain="QQ")
+        # sympy may return c·CRootOf(g, k) (it scales the polynomial): remember the atom's coordinates
+        self.generator = sympy.CRootOf(poly.as_expr(), index, radicals=False)
+        self.root_poly, self.root_index = sympy.Poly(poly.all_coeffs(), _X, domain="QQ"), index
+        self.minpoly = self.root_poly
         self.degree = self.minpoly.degree()
         lc = self.minpoly.LC()
         self.poly_coeffs = tuple(fmpq(int(c.p), int(c.q)) / fmpq(int(lc.p), int(lc.q))
@@ -294,6 +296,12 @@ class NumberField:
         self.interval = (fmpq(interval[0]), fmpq(interval[1]))
         self._reduction = self._power_table()
         self._ball_cache = {}
+        if not isinstance(self.generator, sympy.CRootOf):
+            coeff, atom = self.generator.as_coeff_Mul()
+            if isinstance(atom, sympy.CRootOf) and coeff.is_Rational and coeff != 0:
+                inv = 1 / fmpq(int(coeff.p), int(coeff.q))
+                self.__dict__.setdefault("_radicals", {})[(atom, 1)] = FieldElement(
+                    self, (fmpq(0), inv) + (fmpq(0),) * (self.degree - 2))
         return self
 
     @classmethod
@@ -506,8 +514,8 @@ class NumberField:
         if self.degree == 1:
             return "NumberField(QQ)"
         poly = str(self.minpoly.as_expr()).replace("**", "^")
-        if isinstance(self.generator, sympy.CRootOf):  # a root of a polynomial (not in radicals)
-            return f"NumberField(real root {self.generator.index} of {poly})"
+        if "root_index" in self.__dict__:  # a root of a polynomial (not in radicals)
+            return f"NumberField(real root {self.root_index} of {poly})"
         return f"NumberField({format_number(self.generator)}, minpoly {poly})"
 
 

@@ -256,3 +256,52 @@ def test_supports_keep_scales_rational():
             assert sympy.sqrt(c2).is_Rational
         assert all(1 <= a <= w for a, w in zip(m, widths))
         assert not unit or rho == sympy.Rational(1, K)
+
+
+def test_degenerate_forms_keep_the_list_complete():
+    """Critical sets that are not isolated but lie where F = 0 do not matter: one data point
+    (∇F = 0 on the plane b·x = 0) and a form of two linear forms (a cylinder, double roots)."""
+    b0, b1, b2 = sympy.symbols("b0 b1 b2")
+    lines = eigenlines(sympy.Poly(2 * (b0 + 2 * b1 - b2) ** 3, b0, b1, b2))
+    useful = [l for l in lines if float(l[0]) + 2 * float(l[1]) - float(l[2]) != 0]
+    assert [[str(v.to_sympy()) for v in l] for l in useful] == [["1", "2", "-1"]]
+    F = sympy.Poly((b0 + 2 * b1 - b2) ** 3 - (b1 + b2) ** 3, b0, b1, b2)
+    lines = eigenlines(F)
+    # x1 × x2 = (3, −1, 1) (where ∇F = 0) and the 3 eigen-lines of α^3 − β^3 in the plane of x1, x2
+    assert len(lines) == 4
+    for line in lines:
+        v = np.array([float(x) for x in line])
+        g = np.array([3 * (v @ [1, 2, -1]) ** 2 * np.array([1, 2, -1]) - 3 * (v @ [0, 1, 1]) ** 2 * np.array([0, 1, 1])])[0]
+        assert np.linalg.norm(np.cross(g, v)) < 1e-9
+    # one data point: b = ±x/|x| are the two critical points with f != 0
+    problem, _ = ncf_from_dicts(poly_arch(3, [2], 3), data([[1, 2, -1]], [1]))
+    res = rank_one_points(problem)
+    assert res.complete and res.verdict == "holds" and len(res.points) == 2
+    for pt in res.points:
+        b = b_of(pt, 3)
+        assert abs(abs(b @ np.array([1, 2, -1])) / np.sqrt(6) - 1) < 1e-12
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2, 2), st.integers(-2, 2), st.integers(-2, 2), st.integers(-2, 2)),
+                min_size=1, max_size=6),
+       st.sampled_from([2, 3]))
+def test_random_small_data_every_listed_point_decided(rows, p):
+    """Any data (repeated, parallel or zero points, zero targets): no crash; every listed point holds
+    with the norm identity; a complete list contains every float critical point found by search."""
+    X = [list(r[:3]) for r in rows]
+    Y = [r[3] for r in rows]
+    problem, _ = ncf_from_dicts(poly_arch(3, [2], p), data(X, Y))
+    res = rank_one_points(problem)
+    for pt in res.points:
+        assert pt.decision.verdict == "holds" and pt.norms_ok, (X, Y, p)
+    if res.complete:
+        listed = [b_of(pt, 3) for pt in res.points]
+        rel = [i for i, (x, y) in enumerate(zip(X, Y)) if y != 0 and any(x)]
+        if rel:
+            from symkkt.ncf.rank_one import _polynomial_search
+
+            found = _polynomial_search(problem, rel, 3, sympy.Rational(1, 2), p, 2, 0).approximate
+            for a in found:
+                b = np.array([float(v) for v in a["b"]])
+                assert listed and min(np.linalg.norm(b - c) for c in listed) < 1e-6, (X, Y, p)

@@ -279,18 +279,21 @@ def eigenlines(F, screen=None):
             eqs += [grads[j] - sympy.Poly(gens[j], *gens, domain="QQ") * grads[k] for j in range(k + 1, d)]
             fixed = [0] * k + [1]
             polys = []
-            for e in eqs:
+            for e in eqs + [F]:
                 for j in range(k + 1):
                     e = e.eval(gens[j], fixed[j]) if isinstance(e, sympy.Poly) and e.gens[0] == gens[j] else e
                 polys.append(e)
+            polys, Fc = polys[:-1], polys[-1]
             if not unknown:
                 if all(e == 0 for e in polys) and keep([arb(v) for v in fixed]):
                     lines.append([RATIONALS.element(v) for v in fixed])
                 continue
             polys = [p for p in polys if not p.is_zero]
+            if not polys:                   # every direction of the chart is critical: fine only where F = 0
+                if not Fc.is_zero:
+                    raise Unsolved("a whole family of directions with f != 0 is critical (not isolated)")
+                continue
             if len(unknown) == 1:
-                if not polys:
-                    raise Unsolved("a whole circle of directions is critical (the eigen-lines are not isolated)")
                 g = polys[0]
                 for p in polys[1:]:
                     g = g.gcd(p)
@@ -299,10 +302,36 @@ def eigenlines(F, screen=None):
                         K, t0 = root.exact()
                         lines.append([K.element(v) for v in fixed] + [t0])
                 continue
+            polys = _isolated_part(polys, Fc)
+            if polys is None:
+                continue
             lines += [[K.element(v) for v in fixed] + xy for K, xy in _two_unknowns(polys, unknown, fixed, keep)]
     finally:
         ctx.prec = old
     return lines
+
+
+def _isolated_part(polys, Fc):
+    """Divide the chart equations by their common factor G when F vanishes on every component of
+    G = 0 (each irreducible factor of G divides F there: those critical points have f = 0 and do
+    not matter). Returns the reduced pair, None when no isolated solution can remain, or raises
+    Unsolved for a curve of critical points on which F is not identically zero."""
+    G = polys[0]
+    for p in polys[1:]:
+        G = G.gcd(p)
+    if G.total_degree() == 0:
+        return polys
+    for g, _ in G.factor_list()[1]:
+        if g.total_degree() == 0:
+            continue
+        try:
+            Fc.exquo(g)
+        except sympy.polys.polyerrors.ExactQuotientFailed:
+            raise Unsolved("a curve of critical directions with f != 0 (the eigen-lines are not isolated)") from None
+    reduced = [p.exquo(G) for p in polys]
+    if len(reduced) < 2 or any(p.total_degree() == 0 for p in reduced):
+        return None                                  # one equation left, or a non-zero constant: no isolated line
+    return reduced
 
 
 def _quadratic(F):
@@ -371,9 +400,19 @@ def _two_unknowns(polys, unknown, fixed, keep):
         lcB = sympy.Poly(B.as_expr().coeff(y, B.degree(y)), t, domain="QQ")
         out, ok = [], True
         for root in _roots(sympy.Poly(res.as_expr(), t, domain="QQ")):
-            if not (_nonzero(lcA, root) and _nonzero(lcB, root) and _nonzero(s1, root)):
-                ok = False          # the gcd at t0 may have degree > 1: shear and start again
+            if not (_nonzero(lcA, root) and _nonzero(lcB, root)):
+                ok = False          # a solution may sit at infinity in y: shear and start again
                 break
+            if not _nonzero(s1, root):
+                K, t0 = root.exact()
+                y0 = _repeated_root(A, B, t0, K)
+                if y0 is None:
+                    ok = False      # the gcd at t0 has several roots: shear and start again
+                    break
+                x0 = t0 - c * y0
+                if all(_evaluate(p, [x0, y0], K).is_zero() for p in polys):
+                    out.append((K, [x0, y0]))
+                continue
             def test(tb):
                 yb = -_ball_eval(s0, [tb]) / _ball_eval(s1, [tb])
                 return keep([arb(v) for v in fixed] + [tb - c * yb, yb])
@@ -388,6 +427,48 @@ def _two_unknowns(polys, unknown, fixed, keep):
         if ok:
             return out
     raise Unsolved("no shear puts the chart equations in general position")
+
+
+def _repeated_root(A, B, t0, K):
+    """y0 when gcd(A(t0, y), B(t0, y)) over Q(t0) is c·(y − y0)^k (one root, repeated), else None."""
+    def coeffs(P):
+        out = [FieldElement(K, (fmpq(0),) * K.degree)] * (P.degree(P.gens[0]) + 1)
+        for (ey, et), c in P.terms():
+            term = FieldElement(K, (_q(c),) + (fmpq(0),) * (K.degree - 1))
+            for _ in range(et):
+                term = term * t0
+            out[ey] = out[ey] + term
+        while len(out) > 1 and out[-1].is_zero():
+            out.pop()
+        return out                                   # low -> high in y
+
+    def rem(a, b):
+        a = list(a)
+        while len(a) >= len(b) and not all(v.is_zero() for v in a):
+            f = a[-1] / b[-1]
+            shift = len(a) - len(b)
+            for i, v in enumerate(b):
+                a[shift + i] = a[shift + i] - f * v
+            a.pop()
+            while len(a) > 1 and a[-1].is_zero():
+                a.pop()
+        return a
+
+    a, b = coeffs(A), coeffs(B)
+    while not all(v.is_zero() for v in b):
+        a, b = b, rem(a, b)
+    k = len(a) - 1
+    if k < 1:
+        return None
+    y0 = -a[k - 1] / (a[k] * k)
+    # check a = a_k (y − y0)^k coefficient by coefficient
+    binom, power = 1, FieldElement(K, K.coords(1))
+    for j in range(k, -1, -1):
+        if not (a[j] - a[k] * binom * power).is_zero():
+            return None
+        binom = binom * j // (k - j + 1)
+        power = power * (-y0)
+    return y0
 
 
 # -- the scale √μ ----------------------------------------------------------------------------

@@ -565,9 +565,9 @@ def _alg_text(K, coords):
 
 def _field_json(K):
     lo, hi = K.interval
-    return {"theta": f"real root {K.generator.index} (counted from below) of the minimal polynomial",
+    return {"theta": f"real root {K.root_index} (counted from 0, from below) of the minimal polynomial",
             "minimal_polynomial": str(K.minpoly.as_expr()).replace("**", "^"), "degree": K.degree,
-            "interval": [str(lo), str(hi)], "approx": str(sympy.N(K.generator, 30))}
+            "index": K.root_index, "interval": [str(lo), str(hi)], "approx": str(sympy.N(K.generator, 30))}
 
 
 def _approx(v):
