@@ -305,3 +305,14 @@ def test_random_small_data_every_listed_point_decided(rows, p):
             for a in found:
                 b = np.array([float(v) for v in a["b"]])
                 assert listed and min(np.linalg.norm(b - c) for c in listed) < 1e-6, (X, Y, p)
+
+
+def test_scale_that_is_a_square_in_the_field_of_the_direction():
+    """x = (1,2,2), (−1,−2,1), y = (1, −1), p = 2: in one cell the squared scale M/‖b₀‖² is a square
+    in the quadratic field of the eigenvector, so no extension is needed (and none must be forced)."""
+    problem, _ = ncf_from_dicts(poly_arch(3, [2], 2), data([[1, 2, 2], [-1, -2, 1]], [1, -1]))
+    res = rank_one_points(problem)
+    assert res.complete and res.verdict == "holds"
+    assert any(pt.numfield is not None and pt.numfield.degree == 2 for pt in res.points)
+    for pt in res.points:
+        assert pt.decision.verdict == "holds" and pt.norms_ok

@@ -81,8 +81,68 @@ def _sgn(v):
     return (v > 0) - (v < 0)
 
 
+def _float_point(rows):
+    """A rational b with r·b > 0 for every row, found in floats and checked exactly, or None."""
+    import numpy as np
+
+    R = np.array([[float(v) for v in r] for r in rows])
+    unit = R / np.linalg.norm(R, axis=1, keepdims=True)
+    b = np.linalg.lstsq(unit, np.ones(len(rows)), rcond=None)[0]
+    for _ in range(100):
+        bad = unit @ b <= 1e-9 * np.linalg.norm(b)
+        if not bad.any():
+            break
+        b = b + unit[bad].sum(axis=0) * max(np.linalg.norm(b), 1.0) / len(rows)
+    else:
+        return None
+    q = [Fraction(float(v)).limit_denominator(1 << 20) for v in b / np.abs(b).max()]
+    if all(sum(a * c for a, c in zip(r, q)) > 0 for r in rows):
+        return q
+    return None
+
+
+def _gordan(rows):
+    """Whether −(last row) is a positive combination of some earlier rows (then no b has r·b > 0 for
+    all rows): the support from a float NNLS, the coefficients solved and checked exactly."""
+    import numpy as np
+
+    from ..linear import _nnls
+
+    R = np.array([[float(v) for v in r] for r in rows])
+    R /= np.abs(R).max()
+    c = _nnls(R[:-1].T, -R[-1], 1e-12)
+    if np.linalg.norm(R[:-1].T @ c + R[-1]) > 1e-9:
+        return False
+    S = [j for j in range(len(c)) if c[j] > 1e-10]
+    if not S:
+        return False
+    d = len(rows[0])
+    # Gram system G c = h with G_jk = r_j·r_k, h_j = −r_j·last (exact, |S| ≤ rows)
+    G = [[sum(a * b for a, b in zip(rows[j], rows[k])) for k in S] + [-sum(a * b for a, b in zip(rows[j], rows[-1]))]
+         for j in S]
+    n = len(S)
+    for col in range(n):
+        piv = next((i for i in range(col, n) if G[i][col] != 0), None)
+        if piv is None:
+            return False
+        G[col], G[piv] = G[piv], G[col]
+        G[col] = [v / G[col][col] for v in G[col]]
+        for i in range(n):
+            if i != col and G[i][col] != 0:
+                f = G[i][col]
+                G[i] = [u - f * v for u, v in zip(G[i], G[col])]
+    coef = [G[i][n] for i in range(n)]
+    return all(v > 0 for v in coef) and all(
+        rows[-1][k] + sum(cj * rows[j][k] for cj, j in zip(coef, S)) == 0 for k in range(d))
+
+
 def _strict_point(rows):
-    """b with r·b ≥ 1 for every row (exact LP over Q), or None."""
+    """b with r·b > 0 for every row (a float guess checked exactly, else an exact LP over Q), or None."""
+    found = _float_point(rows)
+    if found is not None:
+        return found
+    if len(rows) > 1 and _gordan(rows):
+        return None
     d, m = len(rows[0]), len(rows)
     zero, one = Fraction(0), Fraction(1)
     A = [list(r) + [-v for v in r] + [-one if t == i else zero for t in range(m)] for i, r in enumerate(rows)]
@@ -473,16 +533,118 @@ def _repeated_root(A, B, t0, K):
 
 # -- the scale √μ ----------------------------------------------------------------------------
 def adjoin_sqrt(K0, mu):
+    """The field L = Q(t0, λ), λ = +√μ for a positive μ in K0 = Q(t0), as Q(θ) with θ = t0 + k·λ.
+
+    L is a 2n-dimensional space over Q (basis t0^i and t0^i·λ, n = [K0 : Q]); multiplication by θ
+    is a rational 2n × 2n matrix whose characteristic polynomial χ is squarefree exactly when θ
+    generates L (then χ is θ's minimal polynomial). t0 and λ are then solved for in the basis of
+    powers of θ, and θ's real root of χ is isolated against a ball of t0 + k·√μ.
+
+    Returns ``(K, lam, embed)``: the :class:`NumberField` Q(θ), λ as an element of it, and
+    ``embed`` mapping elements of K0 into K. λ² = μ is checked exactly.
+
+    When μ itself generates K0, λ alone generates L (its minimal polynomial divides χ_μ(z²)) and
+    is used instead: its polynomial is far smaller.
+
+    Raises
+    ------
+    Unsolved
+        μ is a square in K0 (no k gives a generator; not needed for the points built here).
+    """
+    quick = _sqrt_generator(K0, mu)
+    if quick is not None:
+        return quick
+    n = K0.degree
+    Z = FieldElement(K0, (fmpq(0),) * n)
+    t0 = FieldElement(K0, (fmpq(0), fmpq(1)) + (fmpq(0),) * (n - 2))
+
+    def vec(a, b):                                   # a + b λ as 2n rationals
+        return list(a.c) + list(b.c)
+
+    powers_t = [FieldElement(K0, K0.coords(1))]
+    for _ in range(n - 1):
+        powers_t.append(powers_t[-1] * t0)
+    for k in (1, 2, 3, 5, 7):
+        cols = []
+        for i in range(n):                           # θ·t0^i and θ·(t0^i λ), with θ = t0 + kλ, λ² = μ
+            e = powers_t[i]
+            cols.append(vec(t0 * e, e * k))
+            cols.append(vec(mu * e * k, t0 * e))
+        order = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)]
+        T = fmpq_mat(2 * n, 2 * n, [cols[order[j]][r] for r in range(2 * n) for j in range(2 * n)])
+        chi = T.charpoly()
+        if chi.gcd(chi.derivative()).degree() == 0:
+            break
+    else:
+        raise Unsolved("the squared scale is a square in the field of the direction")
+    z = sympy.Symbol("z")
+    chi_s = sympy.Poly([sympy.Rational(int(c.p), int(c.q)) for c in reversed(chi.coeffs())], z, domain="QQ")
+    # powers of θ in the basis (t0^i, t0^i λ): columns of B; then t0 and λ in the power basis of θ
+    a, b = FieldElement(K0, K0.coords(1)), Z
+    basis = []
+    for _ in range(2 * n):
+        basis.append(vec(a, b))
+        a, b = t0 * a + mu * b * k, a * k + t0 * b
+    B = fmpq_mat(2 * n, 2 * n, [basis[j][r] for r in range(2 * n) for j in range(2 * n)])
+    t_coords = B.solve(fmpq_mat(2 * n, 1, vec(t0, Z))).entries()
+    l_coords = B.solve(fmpq_mat(2 * n, 1, vec(Z, FieldElement(K0, K0.coords(1))))).entries()
+    roots = _roots(chi_s)
+    old = ctx.prec
+    try:
+        for prec in (64, 128, 256, 512, 1024, 4096):
+            ctx.prec = prec
+            target = K0.ball(t0.c, prec) + k * K0.ball(mu.c, prec).sqrt()
+            for r in roots:
+                r.refine(prec - 8)
+            best = [r for r in roots if r.ball().overlaps(target)]
+            if len(best) == 1:
+                break
+    finally:
+        ctx.prec = old
+    if len(best) != 1:
+        raise Unsolved("the generator of the scale's field could not be isolated")     # pragma: no cover
+    K, _ = best[0].exact()
+    if K.degree != 2 * n:                            # χ splits: μ is a square in K0, λ lies in K0 itself
+        return _sqrt_inside(K0, mu)
+    t0_K, lam = FieldElement(K, tuple(t_coords)), FieldElement(K, tuple(l_coords))
+
+    def embed(e):
+        out = FieldElement(K, (fmpq(0),) * K.degree)
+        for c in reversed(e.c):
+            out = out * t0_K + FieldElement(K, (c,) + (fmpq(0),) * (K.degree - 1))
+        return out
+
+    if not (embed(mu) - lam * lam).is_zero() or not (t0_K + k * lam - FieldElement(
+            K, (fmpq(0), fmpq(1)) + (fmpq(0),) * (K.degree - 2))).is_zero():
+        raise Unsolved("the embedding of the scale failed")                            # pragma: no cover
+    return K, lam, embed
+
+
+def _sqrt_inside(K0, mu):
+    """(K0, λ, identity) for λ = +√μ when μ is a square in K0 (sympy's field isomorphism), else Unsolved."""
+    from sympy.polys.numberfields import to_number_field
+
+    try:
+        anp = to_number_field(sympy.sqrt(K0.to_sympy(mu.c)), K0.generator)
+    except Exception as err:                        # noqa: BLE001 - any failure: the point is not built
+        raise Unsolved(f"the square root of the scale in the field of the direction: {err}") from None
+    cs = [sympy.Rational(c) for c in anp.coeffs()][::-1]
+    cs += [sympy.Integer(0)] * (K0.degree - len(cs))
+    lam = FieldElement(K0, tuple(fmpq(int(c.p), int(c.q)) for c in cs))
+    if lam.sign() < 0:
+        lam = -lam
+    if not (lam * lam - mu).is_zero():
+        raise Unsolved("the square root of the scale in the field of the direction does not verify")
+    return K0, lam, (lambda e: e)
+
+
+def _sqrt_generator(K0, mu):
     """The field Q(λ), λ = +√μ for a positive μ in Q(t0) = K0 that generates K0 (μ's degree is K0's).
 
     Returns ``(K, lam, embed)``: the :class:`NumberField` generated by λ (a ``CRootOf`` of an
     irreducible factor of χ(z²), χ the minimal polynomial of μ), λ as its generator element, and
     ``embed`` mapping elements of K0 into K (t0 = Σ c_j μ^j, μ = λ²). λ² = μ is checked exactly.
-
-    Raises
-    ------
-    Unsolved
-        μ does not generate K0 (a tower would be needed).
+    None when μ does not generate K0.
     """
     n = K0.degree
     one = FieldElement(K0, K0.coords(1))
@@ -491,7 +653,7 @@ def adjoin_sqrt(K0, mu):
         powers.append(powers[-1] * mu)
     M = fmpq_mat(n, n, [powers[j].c[i] for i in range(n) for j in range(n)])
     if M.rank() < n:
-        raise Unsolved("the squared scale does not generate the field of the direction")
+        return None                                  # μ generates a proper subfield: see adjoin_sqrt
     chi = M.solve(fmpq_mat(n, 1, list(powers[n].c))).entries()      # μ^n = Σ a_j μ^j
     t_in_mu = M.solve(fmpq_mat(n, 1, [fmpq(int(i == 1)) for i in range(n)])).entries()
     z = sympy.Symbol("z")

@@ -590,9 +590,10 @@ def _polynomial(problem, rel, d, s, p, L, widths, seed):
         why = "exact eigen-lines need rational data, targets and slope"
     elif d >= 4 and P != 2:
         why = f"exact eigen-lines of forms of degree P = {P} ≥ 3 are computed for d ≤ 3 (here d = {d})"
-    elif eigenline_bound(P, d) > budget:
+    elif eigenline_bound(P, d) > (budget if d <= 2 or P == 2 else budget // 4):
         why = (f"a cell form of degree P = {P} in d = {d} variables has up to {eigenline_bound(P, d)} eigen-lines, "
-               f"past the degree budget {budget} (raise it with --limit field_degree=N)")
+               f"past the budget of {budget // 4} for d = 3 (a quarter of the field degree budget {budget}; raise "
+               "it with --limit field_degree=N)")
     scales = supports(widths, p, K)
     if scales is None and why is None:
         why = "no support sizes keep the layer scales rational (a square root of p would be needed)"
@@ -653,15 +654,18 @@ def _polynomial(problem, rel, d, s, p, L, widths, seed):
                 if 2 * K0.degree > budget:
                     unbuilt.append({"pattern": sorted(pattern), "degree": 2 * K0.degree})
                     continue
-                points.append(_build_polynomial(problem, b0, Fv.sign(), pattern, face, M, m, rho, unit,
-                                                widths, p, L))
+                try:
+                    points.append(_build_polynomial(problem, b0, Fv.sign(), pattern, face, M, m, rho, unit,
+                                                    widths, p, L))
+                except Unsolved as err:
+                    unbuilt.append({"pattern": sorted(pattern), "degree": 2 * K0.degree, "reason": str(err)})
     complete = not unsolved and not unbuilt
     res = RankOneResult(points, None, complete, degree=K,
                         patterns={"power": p, "P": P, "cells": len(arrangement), "points_used": len(rel),
                                   "candidates": len(points) + len(unbuilt), "on_faces": faces})
     res.notes.append("points with y_i = 0 or x_i = 0 do not enter N and are left out of the patterns")
     res.notes.append(f"p = {p}: on each cell f is a form of degree P = {P}; its eigen-lines were computed exactly "
-                     "(resultants, real roots of irreducible factors), so the list of critical points of f on the "
+                     "(eigenvectors for P = 2, else resultants; real roots of irreducible factors), so the list of critical points of f on the "
                      "sphere with f != 0 is complete" + ("" if complete else " except as noted"))
     res.notes.append("σ is C¹ for p ≥ 2, so f is C¹ on the sphere: its maximum is the largest f in this list, and "
                      "points on a face b·x_i = 0 (listed with their face) are critical points too; no kink maximum")
@@ -671,8 +675,9 @@ def _polynomial(problem, rel, d, s, p, L, widths, seed):
     for item in unsolved:
         res.notes.append(f"cell S = {item['pattern']}: not solved exactly ({item['reason']})")
     for item in unbuilt:
-        res.notes.append(f"S = {item['pattern']}: its point needs a field of degree {item['degree']} "
-                         f"> {budget}; not built (raise with --limit field_degree=N)")
+        res.notes.append(f"S = {item['pattern']}: its point is not built ({item['reason']})" if "reason" in item
+                         else f"S = {item['pattern']}: its point needs a field of degree {item['degree']} "
+                              f"> {budget}; not built (raise with --limit field_degree=N)")
     return res
 
 
