@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .errors import VERDICT_EXIT
-from .linear import Feasible, _nnls, gauss_jordan, nonnegative_solution, rank_profile
+from .linear import Feasible, float_direction, gauss_jordan, nnls, nonnegative_solution, rank_profile
 from .network import Network
 from .numbers import format_number
 from .field import as_sympy
@@ -407,20 +407,14 @@ def _float_guided(rows, zero, one):
         return None
     R = R / scale
     old, new = R[:-1], R[-1]
-    c = _nnls(old.T, -new, 1e-12)
+    c = nnls(old.T, -new)[0]
     if np.linalg.norm(old.T @ c + new) < 1e-9:
         found = _exact_gordan(rows, [j for j in range(len(c)) if c[j] > 1e-10], zero, one)
         if found is not None:
             return "gordan", found
         return None
-    d = np.linalg.lstsq(R, np.ones(len(R)), rcond=None)[0]
-    unit = R / np.linalg.norm(R, axis=1, keepdims=True)
-    for _ in range(200):
-        bad = unit @ d <= 1e-6 * np.linalg.norm(d)
-        if not bad.any():
-            break
-        d = d + unit[bad].sum(axis=0) * max(np.linalg.norm(d), 1.0) / len(R)
-    else:
+    d = float_direction(R)
+    if d is None:
         return None
     from fractions import Fraction
 

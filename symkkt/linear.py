@@ -23,7 +23,9 @@ one ``r x r`` solve, and only when the answer is *infeasible*.
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["Feasible", "Infeasible", "gauss_jordan", "nonnegative_solution", "rank_profile"]
+import numpy as np
+
+__all__ = ["Feasible", "Infeasible", "float_direction", "gauss_jordan", "nnls", "nonnegative_solution", "rank_profile"]
 
 
 @dataclass
@@ -241,30 +243,63 @@ def _verify(A, b, res, sign, zero):
     return res
 
 
-def _nnls(A, b, tol):
-    """min ‖A x − b‖ over x ≥ 0 (Lawson–Hanson active set), floats."""
-    import numpy as np
+def nnls(A, b, max_iter=None):
+    """Non-negative least squares min ‖A x − b‖, x ≥ 0 (Lawson–Hanson active-set method, float64):
+    ``(x, ‖A x − b‖)``. A search tool: its output is only ever used as a starting point or a
+    candidate that is then checked rigorously.
 
-    n = A.shape[1]
-    P = np.zeros(n, dtype=bool)
-    x = np.zeros(n)
-    for _ in range(3 * n + 3):
-        w = A.T @ (b - A @ x)
-        if P.all() or np.max(np.where(P, -np.inf, w)) <= tol:
+    Examples
+    --------
+    >>> x, r = nnls(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([2.0, -1.0]))
+    >>> x.tolist(), round(r, 12)
+    ([2.0, 0.0], 1.0)
+    """
+    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+    m, n = A.shape
+    x, P = np.zeros(n), np.zeros(n, bool)
+    tol = 10 * np.finfo(float).eps * max(1.0, np.abs(A).max() if A.size else 1.0) * max(m, n)
+    w = A.T @ (b - A @ x)
+    for _ in range(max_iter or 3 * n + 10):
+        if P.all() or not np.any(w[~P] > tol):
             break
-        P[int(np.argmax(np.where(P, -np.inf, w)))] = True
-        for _ in range(3 * n + 3):
+        j = np.argmax(np.where(P, -np.inf, w))
+        P[j] = True
+        while True:
             z = np.zeros(n)
             z[P] = np.linalg.lstsq(A[:, P], b, rcond=None)[0]
-            if (z[P] > 0).all():
+            if np.all(z[P] > 0):
                 x = z
                 break
-            mask = P & (z <= 0)
-            alpha = np.min(x[mask] / (x[mask] - z[mask]))
+            neg = P & (z <= 0)
+            alpha = np.min(x[neg] / (x[neg] - z[neg]))
             x = x + alpha * (z - x)
             P &= x > tol
             x[~P] = 0.0
-    return x
+        w = A.T @ (b - A @ x)
+    return x, float(np.linalg.norm(A @ x - b))
+
+
+def float_direction(R, iters=200):
+    """A float d with R d > 0 (least squares, then perceptron steps on the normalized rows), or None.
+
+    A search tool: callers round d and check the strict inequalities exactly.
+
+    Examples
+    --------
+    >>> d = float_direction(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    >>> bool((np.array([[1.0, 0.0], [1.0, 1.0]]) @ d > 0).all())
+    True
+    >>> float_direction(np.array([[1.0, 0.0], [-1.0, 0.0]])) is None
+    True
+    """
+    unit = R / np.linalg.norm(R, axis=1, keepdims=True)
+    d = np.linalg.lstsq(unit, np.ones(len(R)), rcond=None)[0]
+    for _ in range(iters):
+        bad = unit @ d <= 1e-9 * np.linalg.norm(d)
+        if not bad.any():
+            return d
+        d = d + unit[bad].sum(axis=0) * max(np.linalg.norm(d), 1.0) / len(R)
+    return None
 
 
 def _float_feasible(A, b, sign, zero, one):
@@ -274,8 +309,6 @@ def _float_feasible(A, b, sign, zero, one):
     solution proposes the support S; x_S is solved exactly from independent rows of A[:, S],
     and the answer is kept only when x_S ≥ 0 and A x = b hold exactly.
     """
-    import numpy as np
-
     from .field import to_floats
 
     m, n = len(A), len(A[0])
@@ -284,7 +317,7 @@ def _float_feasible(A, b, sign, zero, one):
     if not (np.isfinite(Af).all() and np.isfinite(bf).all()):
         return None
     scale = max(np.abs(Af).max(), np.abs(bf).max(), 1e-300)
-    x = _nnls(Af / scale, bf / scale, 1e-12)
+    x = nnls(Af / scale, bf / scale)[0]
     if np.linalg.norm(Af @ x - bf) > 1e-9 * scale * max(1.0, np.linalg.norm(x)):
         return None
     S = [j for j in range(n) if x[j] > 1e-12 * max(1.0, x.max())]

@@ -55,6 +55,26 @@ def kink_distance(t, X):
     return min(abs((t - a + math.pi) % (2 * math.pi) - math.pi) for a in kinks)
 
 
+def random_data(rng, d, n):
+    """n integer points in [−3, 3]^d (zero points dropped) with non-zero integer targets."""
+    X = [[int(a) for a in rng.integers(-3, 4, size=d)] for _ in range(n)]
+    X = [x for x in X if any(x)]
+    return X, [int(a) or 1 for a in rng.integers(-2, 3, size=len(X))]
+
+
+def assert_search_points_listed(problem, res, X, Y, d, p, L):
+    """Every critical point found by the float search (ascent/descent, no exact arithmetic) is listed."""
+    from symkkt.ncf.rank_one import _polynomial_search
+
+    listed = [b_of(pt, d) for pt in res.points]
+    rel = [i for i, (x, y) in enumerate(zip(X, Y)) if y != 0 and any(x)]
+    found = _polynomial_search(problem, rel, d, sympy.Rational(1, 2), p, L, 0).approximate if rel else []
+    for a in found:
+        b = np.array([float(v) for v in a["b"]])
+        assert listed and min(np.linalg.norm(b - c) for c in listed) < 1e-6, (X, Y, p, L)
+    return listed, found
+
+
 def critical_angles(X, Y, s, p, L, grid=200000, away=1e-3):
     """Angles of the critical points of f on the circle farther than ``away`` from the kinks:
     sign changes of df/dθ on a grid."""
@@ -120,20 +140,11 @@ def test_d2_list_equals_grid_critical_points(seed, pL):
 
 def test_d3_against_float_search_and_sampling():
     rng = np.random.default_rng(3)
-    X = [[int(a) for a in rng.integers(-3, 4, size=3)] for _ in range(7)]
-    X = [x for x in X if any(x)]
-    Y = [int(a) or 1 for a in rng.integers(-2, 3, size=len(X))]
+    X, Y = random_data(rng, 3, 7)
     problem, _ = ncf_from_dicts(poly_arch(3, [2], 3), data(X, Y))
     res = rank_one_points(problem)
     assert res.complete and res.verdict == "holds" and res.points
-    listed = [b_of(pt, 3) for pt in res.points]
-    from symkkt.ncf.rank_one import _polynomial_search
-
-    rel = list(range(len(X)))
-    search = _polynomial_search(problem, rel, 3, sympy.Rational(1, 2), 3, 2, 0)
-    for a in search.approximate:                             # every float critical point is listed
-        b = np.array([float(v) for v in a["b"]])
-        assert min(np.linalg.norm(b - c) for c in listed) < 1e-6
+    listed, _ = assert_search_points_listed(problem, res, X, Y, 3, 3, 2)
     # complete list: the maximum of f on the sphere is the largest listed f (f is C^1 for p = 3)
     S = rng.normal(size=(200000, 3))
     S /= np.linalg.norm(S, axis=1, keepdims=True)
@@ -198,20 +209,12 @@ def test_quadratic_forms_in_any_dimension_against_eigh():
 
 def test_d4_p2_rank_one_points_against_float_search():
     rng = np.random.default_rng(4)
-    X = [[int(a) for a in rng.integers(-3, 4, size=4)] for _ in range(7)]
-    X = [x for x in X if any(x)]
-    Y = [int(a) or 1 for a in rng.integers(-2, 3, size=len(X))]
+    X, Y = random_data(rng, 4, 7)
     problem, _ = ncf_from_dicts(poly_arch(4, [3], 2), data(X, Y))
     res = rank_one_points(problem)
     assert res.complete and res.verdict == "holds" and res.points
-    listed = [b_of(pt, 4) for pt in res.points]
-    from symkkt.ncf.rank_one import _polynomial_search
-
-    search = _polynomial_search(problem, list(range(len(X))), 4, sympy.Rational(1, 2), 2, 2, 0)
-    assert search.approximate
-    for a in search.approximate:
-        b = np.array([float(v) for v in a["b"]])
-        assert min(np.linalg.norm(b - c) for c in listed) < 1e-6
+    _, found = assert_search_points_listed(problem, res, X, Y, 4, 2, 2)
+    assert found
 
 
 def test_cells_of_points_in_general_position():
@@ -296,15 +299,7 @@ def test_random_small_data_every_listed_point_decided(rows, p):
     for pt in res.points:
         assert pt.decision.verdict == "holds" and pt.norms_ok, (X, Y, p)
     if res.complete:
-        listed = [b_of(pt, 3) for pt in res.points]
-        rel = [i for i, (x, y) in enumerate(zip(X, Y)) if y != 0 and any(x)]
-        if rel:
-            from symkkt.ncf.rank_one import _polynomial_search
-
-            found = _polynomial_search(problem, rel, 3, sympy.Rational(1, 2), p, 2, 0).approximate
-            for a in found:
-                b = np.array([float(v) for v in a["b"]])
-                assert listed and min(np.linalg.norm(b - c) for c in listed) < 1e-6, (X, Y, p)
+        assert_search_points_listed(problem, res, X, Y, 3, p, 2)
 
 
 def test_scale_that_is_a_square_in_the_field_of_the_direction():

@@ -29,6 +29,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..linear import nnls  # noqa: F401  (re-exported: the search tools of this module use it)
+
 from .core import EITHER, FLOAT, KINK, KKTSystem, ball
 
 
@@ -179,42 +181,6 @@ def support_guesses(net, g, X, y, tolerance):
         if cand and cand not in out:
             out.append(cand)
     return out
-
-
-def nnls(A, b, max_iter=None):
-    """Non-negative least squares min ‖A x − b‖, x ≥ 0 (Lawson–Hanson active-set method, float64):
-    ``(x, ‖A x − b‖)``. A search tool: its output is only ever used as a starting point or a
-    candidate that is then checked rigorously.
-
-    Examples
-    --------
-    >>> x, r = nnls(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([2.0, -1.0]))
-    >>> x.tolist(), round(r, 12)
-    ([2.0, 0.0], 1.0)
-    """
-    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
-    m, n = A.shape
-    x, P = np.zeros(n), np.zeros(n, bool)
-    tol = 10 * np.finfo(float).eps * max(1.0, np.abs(A).max() if A.size else 1.0) * max(m, n)
-    w = A.T @ (b - A @ x)
-    for _ in range(max_iter or 3 * n + 10):
-        if P.all() or not np.any(w[~P] > tol):
-            break
-        j = np.argmax(np.where(P, -np.inf, w))
-        P[j] = True
-        while True:
-            z = np.zeros(n)
-            z[P] = np.linalg.lstsq(A[:, P], b, rcond=None)[0]
-            if np.all(z[P] > 0):
-                x = z
-                break
-            neg = P & (z <= 0)
-            alpha = np.min(x[neg] / (x[neg] - z[neg]))
-            x = x + alpha * (z - x)
-            P &= x > tol
-            x[~P] = 0.0
-        w = A.T @ (b - A @ x)
-    return x, float(np.linalg.norm(A @ x - b))
 
 
 def _nnls(G, theta):

@@ -50,7 +50,7 @@ import sympy
 from flint import arb, ctx, fmpq, fmpq_mat
 
 from ..field import FieldElement, NumberField
-from ..linear import Feasible, gauss_jordan, nonnegative_solution, rank_profile
+from ..linear import Feasible, float_direction, gauss_jordan, nnls, nonnegative_solution, rank_profile
 
 __all__ = ["Unsolved", "cells", "eigenlines", "eigenline_bound", "adjoin_sqrt", "RATIONALS"]
 
@@ -85,15 +85,8 @@ def _float_point(rows):
     """A rational b with r·b > 0 for every row, found in floats and checked exactly, or None."""
     import numpy as np
 
-    R = np.array([[float(v) for v in r] for r in rows])
-    unit = R / np.linalg.norm(R, axis=1, keepdims=True)
-    b = np.linalg.lstsq(unit, np.ones(len(rows)), rcond=None)[0]
-    for _ in range(100):
-        bad = unit @ b <= 1e-9 * np.linalg.norm(b)
-        if not bad.any():
-            break
-        b = b + unit[bad].sum(axis=0) * max(np.linalg.norm(b), 1.0) / len(rows)
-    else:
+    b = float_direction(np.array([[float(v) for v in r] for r in rows]), iters=100)
+    if b is None:
         return None
     q = [Fraction(float(v)).limit_denominator(1 << 20) for v in b / np.abs(b).max()]
     if all(sum(a * c for a, c in zip(r, q)) > 0 for r in rows):
@@ -106,11 +99,9 @@ def _gordan(rows):
     all rows): the support from a float NNLS, the coefficients solved and checked exactly."""
     import numpy as np
 
-    from ..linear import _nnls
-
     R = np.array([[float(v) for v in r] for r in rows])
     R /= np.abs(R).max()
-    c = _nnls(R[:-1].T, -R[-1], 1e-12)
+    c = nnls(R[:-1].T, -R[-1])[0]
     if np.linalg.norm(R[:-1].T @ c + R[-1]) > 1e-9:
         return False
     S = [j for j in range(len(c)) if c[j] > 1e-10]
@@ -588,22 +579,7 @@ def adjoin_sqrt(K0, mu):
     B = fmpq_mat(2 * n, 2 * n, [basis[j][r] for r in range(2 * n) for j in range(2 * n)])
     t_coords = B.solve(fmpq_mat(2 * n, 1, vec(t0, Z))).entries()
     l_coords = B.solve(fmpq_mat(2 * n, 1, vec(Z, FieldElement(K0, K0.coords(1))))).entries()
-    roots = _roots(chi_s)
-    old = ctx.prec
-    try:
-        for prec in (64, 128, 256, 512, 1024, 4096):
-            ctx.prec = prec
-            target = K0.ball(t0.c, prec) + k * K0.ball(mu.c, prec).sqrt()
-            for r in roots:
-                r.refine(prec - 8)
-            best = [r for r in roots if r.ball().overlaps(target)]
-            if len(best) == 1:
-                break
-    finally:
-        ctx.prec = old
-    if len(best) != 1:
-        raise Unsolved("the generator of the scale's field could not be isolated")     # pragma: no cover
-    K, _ = best[0].exact()
+    K, _ = _isolate(_roots(chi_s), lambda prec: K0.ball(t0.c, prec) + k * K0.ball(mu.c, prec).sqrt()).exact()
     if K.degree != 2 * n:                            # χ splits: μ is a square in K0, λ lies in K0 itself
         return _sqrt_inside(K0, mu)
     t0_K, lam = FieldElement(K, tuple(t_coords)), FieldElement(K, tuple(l_coords))
@@ -618,6 +594,23 @@ def adjoin_sqrt(K0, mu):
             K, (fmpq(0), fmpq(1)) + (fmpq(0),) * (K.degree - 2))).is_zero():
         raise Unsolved("the embedding of the scale failed")                            # pragma: no cover
     return K, lam, embed
+
+
+def _isolate(roots, target):
+    """The one root (:class:`_Root`) whose ball meets ``target(prec)``, refining both until one is left."""
+    old = ctx.prec
+    try:
+        for prec in (64, 128, 256, 512, 1024, 4096):
+            ctx.prec = prec
+            ball = target(prec)
+            for r in roots:
+                r.refine(prec - 8)
+            best = [r for r in roots if r.ball().overlaps(ball)]
+            if len(best) == 1:
+                return best[0]
+    finally:
+        ctx.prec = old
+    raise Unsolved("a root could not be isolated from the others")                   # pragma: no cover
 
 
 def _sqrt_inside(K0, mu):
@@ -660,21 +653,7 @@ def _sqrt_generator(K0, mu):
     chi_z2 = sympy.Poly(z ** (2 * n) - sum(sympy.Rational(int(a.p), int(a.q)) * z ** (2 * j) for j, a in enumerate(chi)),
                         z, domain="QQ")
     roots = [r for factor, _ in chi_z2.factor_list()[1] for r in _roots(factor)]
-    old = ctx.prec
-    try:
-        for prec in (64, 128, 256, 512, 1024, 4096):
-            ctx.prec = prec
-            lam_ball = K0.ball(mu.c, prec).sqrt()            # μ > 0: the positive root
-            for r in roots:
-                r.refine(prec - 8)
-            best = [r for r in roots if r.ball().overlaps(lam_ball)]
-            if len(best) == 1:
-                break
-    finally:
-        ctx.prec = old
-    if len(best) != 1:
-        raise Unsolved("the square root of the scale could not be isolated")          # pragma: no cover
-    K, lam = best[0].exact()
+    K, lam = _isolate(roots, lambda prec: K0.ball(mu.c, prec).sqrt()).exact()      # μ > 0: the positive root
     mu_K = lam * lam
     t0 = FieldElement(K, (fmpq(0),) * K.degree)
     acc = FieldElement(K, K.coords(1))
