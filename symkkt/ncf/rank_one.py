@@ -172,7 +172,7 @@ class RankOneResult:
                 "complete": self.complete, "patterns": dict(self.patterns),
                 "points": [p.to_json() for p in self.points],
                 "kink_maximum": _kink_json(self.kink_maximum),
-                "approximate": [dict(a, tier="high precision (not decided)") for a in self.approximate],
+                "approximate": [dict(a, tier="float64 search (not decided)") for a in self.approximate],
                 "notes": list(self.notes)}
 
     def __repr__(self):
@@ -197,7 +197,7 @@ class RankOneResult:
                          f"(> largest smooth value {k['smooth_max']}; exact); its rank-one point: "
                          f"{k['decision']['verdict']} ({k['decision']['clarke_set']}): {k['decision']['reason']}")
         for a in self.approximate:
-            lines.append(f"  ~ S = {a['pattern']}: f(b) ≈ {a['f']} (high precision, not decided)")
+            lines.append(f"  ~ S = {a['pattern']}: f(b) ≈ {a['f']} (float64 search, not decided)")
         for note in self.notes:
             lines.append(f"  note         {note}")
         lines.append("  tier         exact (points and decisions)" + ("; the kink search is float, its answer certified "
@@ -727,7 +727,7 @@ def _build_polynomial(problem, b0, eps, pattern, face, M, m, rho, unit, widths, 
 
 
 def _polynomial_search(problem, rel, d, s, p, L, seed):
-    """Float search and high-precision refinement of smooth one-neuron KKT points (not decided)."""
+    """A float64 search for smooth one-neuron KKT points (projected ascent and descent; not decided)."""
     import mpmath
     import numpy as np
 
