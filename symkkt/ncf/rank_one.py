@@ -52,9 +52,7 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import math
-import random
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -432,8 +430,6 @@ def _kink_search(problem, rel, X, Y, bo, d, widths, smooth_max, seed, samples):
     Z, bstar, f2 = best_face
     fval = sympy.sqrt(f2)
     u = _build(problem, bstar, 1, widths, 1)
-    from ..kkt import VertexCapExceeded  # noqa: F401  (decide reports the cap as inconclusive)
-
     from .. import limits
 
     # the kink point's units sit on kinks at several points at once: its joint Clarke patterns are
@@ -577,7 +573,7 @@ def _approx(v):
 def _polynomial(problem, rel, d, s, p, L, widths, seed):
     """Exact smooth one-neuron KKT points (p > 1) in every cell, each built and decided."""
     from .. import limits
-    from .one_neuron import RATIONALS, Unsolved, adjoin_sqrt, cells, eigenline_bound, eigenlines
+    from .one_neuron import Unsolved, cells, eigenline_bound, eigenlines
 
     data = problem.data
     P = p ** (L - 1)
