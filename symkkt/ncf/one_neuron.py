@@ -13,8 +13,9 @@ exactly that the line of b is an *eigen-line* of F_S (∇F_S(b) parallel to b) o
 Everything below is exact:
 
 1. :func:`cells` lists the sign vectors of the central arrangement {x_i^⊥}: a depth-first
-   search over the points, each new sign vector kept only when an exact LP finds b with
-   σ_i x_i·b ≥ 1 (a witness of the parent decides one of the two children without an LP).
+   search over the points keeps a new sign vector when a rational b with σ_i x_i·b > 0 is
+   found (a witness of the parent, a float guess checked exactly, or an exact LP) and drops it
+   on a Gordan vector (a float NNLS support, solved and checked exactly) or an infeasible LP.
 2. :func:`eigenlines` finds every real eigen-line of a form in the charts
    b = (0, …, 0, 1, x_(k+1), …, x_d), where the conditions read ∂_jF = 0 (j < k) and
    ∂_jF = x_j·∂_kF (j > k). One unknown: the roots of a univariate gcd. Two unknowns (d = 3):
