@@ -58,7 +58,7 @@ from .errors import VERDICT_EXIT
 from .linear import Feasible, float_direction, gauss_jordan, nnls, nonnegative_solution, rank_profile
 from .network import Network
 from .numbers import format_number
-from .field import as_sympy
+from .field import as_sympy, to_floats
 from .tensor import ExactDomain
 
 
@@ -368,12 +368,6 @@ def strict_cone(rows, zero, one):
     return "gordan", [v / top for v in nu]
 
 
-def _floats(row):
-    from .field import to_floats
-
-    return to_floats(row)
-
-
 def _dot_rational(row, q, zero):
     """row·q for field elements ``row`` and rationals ``q`` (coordinate-wise, no field products)."""
     n = zero.field.degree
@@ -399,7 +393,7 @@ def _float_guided(rows, zero, one):
 
     if len(rows) < 2 or not rows[0]:
         return None
-    R = np.array([_floats(r) for r in rows])
+    R = np.array([to_floats(r) for r in rows])
     if not np.isfinite(R).all():
         return None
     scale = np.abs(R).max()

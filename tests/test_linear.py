@@ -288,3 +288,81 @@ def test_rows_checked_before_a_later_pivot_are_rechecked():
         res = nonnegative_solution(A, b, sgn, F(0), F(1))
         assert isinstance(res, Infeasible) and res.kind == "inconsistent"
         assert not brute_force(A, b)
+
+
+def _sqrt2_field():
+    import sympy
+
+    from symkkt.field import NumberField
+
+    return NumberField(sympy.sqrt(2))
+
+
+def test_float_guided_answers_agree_with_the_exact_lp(monkeypatch):
+    """Over Q(√2): the float-guided answer (NNLS support solved exactly) and the pure exact LP
+    agree on feasibility for random systems; both certificates verify."""
+    import random
+
+    import sympy
+
+    import symkkt.linear as lin
+
+    K = _sqrt2_field()
+    e = K.element
+    rng = random.Random(3)
+    for _ in range(40):
+        m, n = rng.randint(1, 4), rng.randint(1, 6)
+        A = [[e(rng.randint(-3, 3) + rng.randint(-2, 2) * sympy.sqrt(2)) for _ in range(n)] for _ in range(m)]
+        b = [e(rng.randint(-3, 3)) for _ in range(m)]
+        sign = lambda v: v.sign()                         # noqa: E731
+        guided = lin.nonnegative_solution(A, b, sign, e(0), e(1))
+        with monkeypatch.context() as mp:
+            mp.setattr(lin, "_float_feasible", lambda *args: None)
+            exact = lin.nonnegative_solution(A, b, sign, e(0), e(1))
+        assert type(guided) is type(exact)
+
+
+def test_float_guided_rejects_a_wrong_float_support(monkeypatch):
+    """A float NNLS that proposes a wrong support must not produce an answer: the exact check
+    refuses it and the exact LP decides (here: infeasible, x1 = -1 forced)."""
+    import numpy as np
+
+    import symkkt.linear as lin
+
+    K = _sqrt2_field()
+    e = K.element
+    A, b = [[e(1), e(0)], [e(0), e(1)]], [e(1), e(-1)]
+    monkeypatch.setattr(lin, "nnls", lambda A_, b_, max_iter=None: (np.array([1.0, 1.0]), 0.0))
+    assert lin._float_feasible(A, b, lambda v: v.sign(), e(0), e(1)) is None
+    assert isinstance(lin.nonnegative_solution(A, b, lambda v: v.sign(), e(0), e(1)), lin.Infeasible)
+
+
+def test_strict_cone_float_guided_agrees_with_the_exact_lp(monkeypatch):
+    import random
+
+    import sympy
+
+    import symkkt.kkt as kkt
+
+    K = _sqrt2_field()
+    e = K.element
+    rng = random.Random(5)
+    kinds = set()
+    for _ in range(40):
+        r, d = rng.randint(2, 5), rng.randint(1, 3)
+        rows = [[e(rng.randint(-2, 2) + rng.randint(-1, 1) * sympy.sqrt(2)) for _ in range(d)] for _ in range(r)]
+        if any(all(v.is_zero() for v in row) for row in rows):
+            continue
+        guided = kkt.strict_cone(rows, e(0), e(1))
+        with monkeypatch.context() as mp:
+            mp.setattr(kkt, "_float_guided", lambda *args: None)
+            exact = kkt.strict_cone(rows, e(0), e(1))
+        assert guided[0] == exact[0]
+        kinds.add(guided[0])
+        if guided[0] == "direction":
+            assert all((sum((a * x for a, x in zip(row, guided[1])), e(0)) - e(1)).sign() >= 0 for row in rows)
+        else:
+            nu = guided[1]
+            assert all(v.sign() >= 0 for v in nu) and any(v.sign() > 0 for v in nu)
+            assert all(sum((v * row[j] for v, row in zip(nu, rows)), e(0)).is_zero() for j in range(len(rows[0])))
+    assert kinds == {"direction", "gordan"}

@@ -355,10 +355,8 @@ def rank_one_points(problem, search_seed=0, search_samples=3000):
         decision = problem.decide(u)
         value = decision.value
         predicted = root * sympy.Integer(L) ** sympy.Rational(-L, 2)
-        K = problem.degree
-        norms_ok = all(as_sympy(v) == sympy.Rational(problem.layer_degrees[l], K)
-                       for l, v in enumerate(decision.layer_norms))
-        points.append(RankOnePoint(u, value, decision.sign, S, b, f, decision, norms_ok, predicted))
+        points.append(RankOnePoint(u, value, decision.sign, S, b, f, decision,
+                                   decision.norm_identity["holds"], predicted))
     res = RankOneResult(points, None, True, degree=problem.degree,
                         patterns={"patterns": 2 ** n, "points_used": n, "candidates": len(candidates),
                                   "degenerate_c_S_zero": degenerate})
@@ -436,9 +434,7 @@ def _kink_search(problem, rel, X, Y, bo, d, widths, smooth_max, seed, samples):
     # decided under a small cell budget (inconclusive past it; `symkkt ncf` on the point decides it fully)
     with limits.overridden(vertices=min(limits.get("vertices"), KINK_VERTICES)):
         dec = problem.decide(u)
-    K = problem.degree
-    norms_ok = all(as_sympy(v) == sympy.Rational(problem.layer_degrees[l], K)
-                   for l, v in enumerate(dec.layer_norms))
+    norms_ok = dec.norm_identity["holds"]          # ‖W_l‖² = d_l/K·‖u‖², decided in the field of u
     return {"face": [rel[i] for i in Z], "b": [format_number(v) for v in bstar], "f": format_number(fval),
             "smooth_max": "none positive" if smooth_max is None else format_number(as_sympy(smooth_max)),
             "certified": "exact: b* realizes its face's signs, f(b*)^2 > (largest smooth f)^2 compared exactly",
